@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# KVM x86 MMU series: base, work tree, builds, tests and benchmarks.
+# See README.md.  The kernel work tree (build/linux) is built from the base
+# plus patches/; patches/ is the source of truth.
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+DL := $(BUILD)/dl
+TREE := $(BUILD)/linux
+BASETREE := $(BUILD)/base
+OUT := $(BUILD)/out
+RESULTS := $(BUILD)/results
+TARBALL := $(DL)/linux_6.12.107.orig.tar.xz
+PATCHES := $(TOP)/patches
+
+SERIES_KERNEL := $(OUT)/series/arch/x86/boot/bzImage
+DEBUG_KERNEL := $(OUT)/series-debug/arch/x86/boot/bzImage
+BASE_KERNEL := $(OUT)/base/arch/x86/boot/bzImage
+SELFTESTS := $(OUT)/selftests-series
+BASE_SELFTESTS := $(OUT)/selftests-base
+INITRD := $(OUT)/initramfs-series.cpio.gz
+BASE_INITRD := $(OUT)/initramfs-base.cpio.gz
+
+# MMU modes: TDP MMU (default), legacy direct MMU, shadow paging.
+MODES ?= default tdp_mmu0 shadow
+DEBUG_MODES ?= default
+LIST ?= baseline
+
+export BASE_TARBALL
+
+.PHONY: all help fetch tree base-tree export export-check clean-tree clean \
+	kernel kernel-debug kernel-base selftests initramfs check test test-only \
+	demo bench
+
+all: help
+
+help:
+	@echo "make demo          build the patched kernel, boot it under QEMU, run a KVM guest demo"
+	@echo "make test          static checks, then the test lists in every MMU mode (and debug)"
+	@echo "make bench         benchmarks on the base kernel and the series kernel, side by side"
+	@echo "make tree          create build/linux: the base plus patches/ (git am)"
+	@echo "make export        write build/linux's commits back to patches/"
+	@echo "make export-check  fail if build/linux holds work patches/ does not"
+
+$(TARBALL):
+	scripts/fetch-base.sh $(DL)
+
+fetch: $(TARBALL)
+
+$(TREE)/.git: | $(TARBALL)
+	scripts/mktree.sh $(TARBALL) $(TREE) $(PATCHES)
+
+tree: $(TREE)/.git
+
+# The base, checked out from the work tree's "base" tag, for base-vs-series
+# comparisons.
+$(BASETREE)/Makefile: | $(TREE)/.git
+	rm -rf $(BASETREE)
+	git -C $(TREE) worktree prune
+	git -C $(TREE) worktree add -q --detach $(BASETREE) base
+
+base-tree: $(BASETREE)/Makefile
+
+export: | $(TREE)/.git
+	scripts/export.sh $(TREE) $(PATCHES)
+
+export-check:
+	@scripts/export.sh --check $(TREE) $(PATCHES)
+
+clean-tree:
+	scripts/export.sh --check $(TREE) $(PATCHES)
+	rm -rf $(TREE) $(BASETREE)
+
+clean:
+	rm -rf $(OUT) $(RESULTS)
+
+kernel: | $(TREE)/.git
+	scripts/build-kernel.sh $(TREE) $(OUT)/series configs/test.config
+
+kernel-debug: | $(TREE)/.git
+	scripts/build-kernel.sh $(TREE) $(OUT)/series-debug configs/test.config configs/debug.config
+
+kernel-base: | $(BASETREE)/Makefile
+	scripts/build-kernel.sh $(BASETREE) $(OUT)/base configs/test.config
+
+selftests: | $(TREE)/.git
+	scripts/build-selftests.sh $(TREE) $(SELFTESTS)
+
+initramfs: selftests
+	scripts/mkinitramfs.sh $(INITRD) $(SELFTESTS)/kvm tests
+
+# Static checks: the series applies on the base, checkpatch --strict, and no
+# new W=1 or sparse warnings in arch/x86/kvm (which builds virt/kvm too).
+check: | $(TREE)/.git $(BASETREE)/Makefile
+	scripts/static-checks.sh $(TREE) $(BASETREE) $(PATCHES) $(OUT)/static
+
+# The test command: everything, on a fresh machine too.
+test: check kernel kernel-debug initramfs
+	$(MAKE) --no-print-directory test-only
+
+# Run the lists on already built kernels.
+test-only:
+	scripts/run-all.sh $(RESULTS) "$(LIST)" "$(MODES)" "$(DEBUG_MODES)" \
+		$(SERIES_KERNEL) $(DEBUG_KERNEL) $(INITRD)
+
+demo: kernel initramfs
+	scripts/run-qemu.sh $(SERIES_KERNEL) $(INITRD) default demo $(RESULTS)
+
+bench: kernel kernel-base | $(BASETREE)/Makefile
+	scripts/build-selftests.sh $(BASETREE) $(BASE_SELFTESTS)
+	scripts/mkinitramfs.sh $(BASE_INITRD) $(BASE_SELFTESTS)/kvm tests
+	scripts/bench.sh $(RESULTS)/bench $(BASE_KERNEL) $(BASE_INITRD) \
+		$(SERIES_KERNEL) $(INITRD)

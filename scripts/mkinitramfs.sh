@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Pack the test initramfs: busybox (static), the init, the test lists and the
+# statically linked test programs.
+#
+#   mkinitramfs.sh OUT.cpio.gz SELFTESTS_DIR LISTDIR [EXTRA_BIN_DIR...]
+set -euo pipefail
+
+out=${1:?usage: mkinitramfs.sh OUT.cpio.gz SELFTESTS_DIR LISTDIR [EXTRA_BIN_DIR...]}
+st=${2:?}
+lists=${3:?}
+shift 3
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+busybox=
+for b in /bin/busybox /usr/bin/busybox; do
+	if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then
+		busybox=$b
+		break
+	fi
+done
+[ -n "$busybox" ] || { echo "mkinitramfs: need a static busybox (busybox-static)" >&2; exit 1; }
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,tests,etc,root}
+cp "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list); do
+	[ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+done
+cp "$here/harness/init" "$root/init"
+chmod +x "$root/init"
+cp "$lists"/*.list "$root/tests/"
+# Every executable the KVM selftests build, flattened (x86_64/foo -> foo).
+find "$st" -type f -perm -u+x ! -name '*.sh' -print0 |
+	while IFS= read -r -d '' f; do
+		cp "$f" "$root/tests/$(basename "$f")"
+	done
+for d in "$@"; do
+	[ -d "$d" ] || continue
+	find "$d" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/tests/" \;
+done
+mkdir -p "$(dirname "$out")"
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 > "$out.tmp"
+mv "$out.tmp" "$out"
+echo "mkinitramfs: $out ($(du -h "$out" | cut -f1), $(ls "$root/tests" | wc -l) files in /tests)"
