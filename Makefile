@@ -9,7 +9,10 @@ TOP := $(CURDIR)
 BUILD := $(TOP)/build
 DL := $(BUILD)/dl
 TREE := $(BUILD)/linux
-BASETREE := $(BUILD)/base
+# The base sits at the same relative distance from its output directory as
+# the work tree from its own (../../linux), so that ccache (CCACHE_BASEDIR)
+# shares the objects the two have in common.
+BASETREE := $(BUILD)/base/linux
 OUT := $(BUILD)/out
 RESULTS := $(BUILD)/results
 TARBALL := $(DL)/linux_6.12.107.orig.tar.xz
@@ -17,11 +20,10 @@ PATCHES := $(TOP)/patches
 
 SERIES_KERNEL := $(OUT)/series/arch/x86/boot/bzImage
 DEBUG_KERNEL := $(OUT)/series-debug/arch/x86/boot/bzImage
-BASE_KERNEL := $(OUT)/base/arch/x86/boot/bzImage
+BASE_OUT := $(BUILD)/base/out/base
+BASE_KERNEL := $(BASE_OUT)/arch/x86/boot/bzImage
 SELFTESTS := $(OUT)/selftests-series
-BASE_SELFTESTS := $(OUT)/selftests-base
 INITRD := $(OUT)/initramfs-series.cpio.gz
-BASE_INITRD := $(OUT)/initramfs-base.cpio.gz
 
 # MMU modes: TDP MMU (default), legacy direct MMU, shadow paging.
 MODES ?= default tdp_mmu0 shadow
@@ -29,6 +31,7 @@ DEBUG_MODES ?= default
 LIST ?= baseline
 
 export BASE_TARBALL
+export CCACHE_BASEDIR := $(BUILD)
 
 .PHONY: all help fetch tree base-tree export export-check clean-tree clean \
 	kernel kernel-debug kernel-base selftests initramfs check test test-only \
@@ -58,6 +61,7 @@ tree: $(TREE)/.git
 # comparisons.
 $(BASETREE)/Makefile: | $(TREE)/.git
 	rm -rf $(BASETREE)
+	mkdir -p $(dir $(BASETREE))
 	git -C $(TREE) worktree prune
 	git -C $(TREE) worktree add -q --detach $(BASETREE) base
 
@@ -71,7 +75,7 @@ export-check:
 
 clean-tree:
 	scripts/export.sh --check $(TREE) $(PATCHES)
-	rm -rf $(TREE) $(BASETREE)
+	rm -rf $(TREE) $(BUILD)/base
 
 clean:
 	rm -rf $(OUT) $(RESULTS)
@@ -83,13 +87,14 @@ kernel-debug: | $(TREE)/.git
 	scripts/build-kernel.sh $(TREE) $(OUT)/series-debug configs/test.config configs/debug.config
 
 kernel-base: | $(BASETREE)/Makefile
-	scripts/build-kernel.sh $(BASETREE) $(OUT)/base configs/test.config
+	scripts/build-kernel.sh $(BASETREE) $(BASE_OUT) configs/test.config
 
 selftests: | $(TREE)/.git
 	scripts/build-selftests.sh $(TREE) $(SELFTESTS)
 
 initramfs: selftests
-	scripts/mkinitramfs.sh $(INITRD) $(SELFTESTS)/kvm tests
+	scripts/build-bench.sh $(TREE) $(SELFTESTS)
+	scripts/mkinitramfs.sh $(INITRD) $(SELFTESTS)/kvm tests $(SELFTESTS)/bench
 
 # Static checks: the series applies on the base, checkpatch --strict, and no
 # new W=1 or sparse warnings in arch/x86/kvm (which builds virt/kvm too).
@@ -108,8 +113,8 @@ test-only:
 demo: kernel initramfs
 	scripts/run-qemu.sh $(SERIES_KERNEL) $(INITRD) default demo $(RESULTS)
 
-bench: kernel kernel-base | $(BASETREE)/Makefile
-	scripts/build-selftests.sh $(BASETREE) $(BASE_SELFTESTS)
-	scripts/mkinitramfs.sh $(BASE_INITRD) $(BASE_SELFTESTS)/kvm tests
-	scripts/bench.sh $(RESULTS)/bench $(BASE_KERNEL) $(BASE_INITRD) \
-		$(SERIES_KERNEL) $(INITRD)
+# The same initramfs (the series' selftests and bench programs) on both
+# kernels: only the kernel differs.
+bench: kernel kernel-base initramfs
+	rm -rf $(RESULTS)/bench
+	scripts/bench.sh $(RESULTS)/bench $(BASE_KERNEL) $(SERIES_KERNEL) $(INITRD)

@@ -25,6 +25,9 @@ jobs=${JOBS:-$(nproc)}
 cc=gcc
 if [ -z "${NO_CCACHE:-}" ] && command -v ccache >/dev/null; then
 	cc="ccache gcc"
+	# With CCACHE_BASEDIR set (the Makefile does), trees at the same
+	# relative layout share objects: the base and the series.
+	export CCACHE_NOHASHDIR=1
 fi
 
 # Configure into a scratch directory, and only replace .config when it

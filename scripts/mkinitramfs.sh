@@ -36,10 +36,12 @@ cp "$lists"/*.list "$root/tests/"
 find "$st" -type f -perm -u+x ! -name '*.sh' -print0 |
 	while IFS= read -r -d '' f; do
 		cp "$f" "$root/tests/$(basename "$f")"
+		strip "$root/tests/$(basename "$f")"
 	done
 for d in "$@"; do
 	[ -d "$d" ] || continue
 	find "$d" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/tests/" \;
+	find "$d" -maxdepth 1 -type f -perm -u+x -printf "$root/tests/%f\0" | xargs -0 -r strip
 done
 mkdir -p "$(dirname "$out")"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 > "$out.tmp"

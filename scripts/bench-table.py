@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Print base-vs-series tables from the "bench:" lines of two sets of runs.
+
+usage: bench-table.py OUTDIR MODE...
+Reads OUTDIR/{base,series}/results-bench-MODE.ktap.  Each "bench:" line is
+"key=value ..."; lines with the same tag are repeats, and each numeric metric
+is reported as the median of its repeats.
+"""
+import os
+import statistics
+import sys
+
+
+def load(path):
+    runs = {}
+    if not os.path.exists(path):
+        return runs
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line.startswith('# bench:'):
+                continue
+            kv = dict(w.split('=', 1) for w in line[len('# bench:'):].split() if '=' in w)
+            runs.setdefault(kv.get('tag', '?'), []).append(kv)
+    return runs
+
+
+def median(runs, key):
+    vals = []
+    for kv in runs:
+        try:
+            vals.append(float(kv[key]))
+        except (KeyError, ValueError):
+            return None
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v):
+    if v is None:
+        return '-'
+    return '%.1f' % v if v != int(v) else '%d' % v
+
+
+def main():
+    outdir, modes = sys.argv[1], sys.argv[2:]
+    for mode in modes:
+        base = load(os.path.join(outdir, 'base', 'results-bench-%s.ktap' % mode))
+        series = load(os.path.join(outdir, 'series', 'results-bench-%s.ktap' % mode))
+        for tag in sorted(set(base) | set(series)):
+            b, s = base.get(tag, []), series.get(tag, [])
+            first = (b or s)[0]
+            desc = ' '.join('%s=%s' % (k, first[k]) for k in
+                            ('pages', 'populate', 'order', 'access', 'prefetch') if k in first)
+            print('\n== %s, mode %s (%s; base n=%d, series n=%d)' % (tag, mode, desc, len(b), len(s)))
+            print('%-24s %12s %12s %8s' % ('metric', 'base', 'series', 'ratio'))
+            keys = [k for k in first if k.startswith(('touch_', 'dirty_'))]
+            for k in keys:
+                mb, ms = median(b, k), median(s, k)
+                if mb is None and ms is None:
+                    continue
+                ratio = '%.3f' % (ms / mb) if mb and ms is not None else '-'
+                print('%-24s %12s %12s %8s' % (k, fmt(mb), fmt(ms), ratio))
+
+
+if __name__ == '__main__':
+    main()
