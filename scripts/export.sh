@@ -50,18 +50,18 @@ if [ -f "$cover" ] && [ -f "$old_cover" ]; then
 	python3 - "$old_cover" "$cover" <<'PY'
 import re, sys
 old, new = (open(p).read() for p in sys.argv[1:3])
-def field(text, pat):
-    m = re.search(pat, text, re.S | re.M)
-    return m.group(1) if m else None
-subject = field(old, r'^Subject: \[PATCH[^\]]*\] (.*?)\n(?! )')
-blurb = field(old, r'\n\n(.*?)\n\n(?=\S.* \(\d+\):\n)')
-date = field(old, r'^(Date: .*)$')
-if subject is not None:
-    new = new.replace('*** SUBJECT HERE ***', subject, 1)
-if blurb is not None:
+head, _, body = old.partition('\n\n')
+subject = re.search(r'^Subject: \[PATCH[^\]]*\] (.*?)\n(?! )', head + '\n', re.S | re.M)
+date = re.search(r'^(Date: .*)$', head, re.M)
+# The blurb ends where format-patch's shortlog begins: "Author (N):".
+m = re.search(r'^\S[^\n]* \(\d+\):$', body, re.M)
+blurb = body[:m.start()].rstrip('\n') if m else None
+if subject:
+    new = new.replace('*** SUBJECT HERE ***', subject.group(1), 1)
+if blurb:
     new = new.replace('*** BLURB HERE ***', blurb, 1)
-if date is not None:
-    new = re.sub(r'^Date: .*$', lambda m: date, new, count=1, flags=re.M)
+if date:
+    new = re.sub(r'^Date: .*$', lambda _: date.group(1), new, count=1, flags=re.M)
 open(sys.argv[2], 'w').write(new)
 PY
 fi
