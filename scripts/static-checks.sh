@@ -49,8 +49,9 @@ waivers=$patchdir/checkpatch-waivers
 for p in "${patches[@]}"; do
 	b=$(basename "$p")
 	log=$out/checkpatch-$b.log
-	"$tree/scripts/checkpatch.pl" --strict --show-types --no-summary --quiet \
-		--root="$tree" "$p" > "$log" 2>&1
+	# checkpatch must run from the tree, else it misreads the patch.
+	(cd "$tree" && ./scripts/checkpatch.pl --strict --show-types --no-summary \
+		--quiet "$p") > "$log" 2>&1
 	bad=0
 	while IFS= read -r line; do
 		sev=${line%%:*}
