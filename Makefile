@@ -28,7 +28,7 @@ INITRD := $(OUT)/initramfs-series.cpio.gz
 # MMU modes: TDP MMU (default), legacy direct MMU, shadow paging.
 MODES ?= default tdp_mmu0 shadow
 DEBUG_MODES ?= default
-LIST ?= baseline
+LIST ?= baseline series
 
 export BASE_TARBALL
 export CCACHE_BASEDIR := $(BUILD)
