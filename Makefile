@@ -112,6 +112,10 @@ test-only:
 
 demo: kernel initramfs
 	scripts/run-qemu.sh $(SERIES_KERNEL) $(INITRD) default demo $(RESULTS)
+	@echo
+	@echo "What the guests did (64 MiB populated by the host, touched page by page;"
+	@echo "pf_taken: the page faults they took, pf_prefetched: SPTEs KVM prefetched):"
+	@scripts/demo-summary.py $(RESULTS)/results-demo-default.ktap
 
 # The same initramfs (the series' selftests and bench programs) on both
 # kernels: only the kernel differs.

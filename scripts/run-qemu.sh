@@ -71,7 +71,7 @@ fi
 splat='WARNING:|BUG:|Oops|Kernel panic|general protection fault|Call Trace:|'
 splat+='possible circular locking|possible recursive locking|inconsistent lock state|'
 splat+='suspicious RCU usage|INFO: task .* blocked|rcu: INFO:|self-detected stall|'
-splat+='UBSAN:|kernel BUG|lockdep|DEBUG_LOCKS_WARN_ON|list_add corruption|list_del corruption'
+splat+='UBSAN:|kernel BUG|lockdep is turned off|DEBUG_LOCKS_WARN_ON|list_add corruption|list_del corruption'
 if grep -E -q "$splat" "$console"; then
 	echo "run-qemu: kernel splat on the console ($console):"
 	grep -E -n -A12 "$splat" "$console" | head -n 60 | sed 's/^/    /'
