@@ -34,7 +34,8 @@ export BASE_TARBALL
 export CCACHE_BASEDIR := $(BUILD)
 
 .PHONY: all help fetch tree base-tree export export-check clean-tree clean \
-	kernel kernel-debug kernel-base selftests initramfs check test test-only \
+	kernel kernel-debug kernel-base selftests initramfs check bisect-check \
+	test test-only \
 	demo bench
 
 all: help
@@ -75,7 +76,7 @@ export-check:
 
 clean-tree:
 	scripts/export.sh --check $(TREE) $(PATCHES)
-	rm -rf $(TREE) $(BUILD)/base
+	rm -rf $(TREE) $(BUILD)/base $(BUILD)/bisect
 
 clean:
 	rm -rf $(OUT) $(RESULTS)
@@ -101,8 +102,12 @@ initramfs: selftests
 check: | $(TREE)/.git $(BASETREE)/Makefile
 	scripts/static-checks.sh $(TREE) $(BASETREE) $(PATCHES) $(OUT)/static
 
+# Every patch of the series builds on its own.
+bisect-check: | $(TREE)/.git
+	scripts/bisect-check.sh $(TREE) $(BUILD)/bisect
+
 # The test command: everything, on a fresh machine too.
-test: check kernel kernel-debug initramfs
+test: check bisect-check kernel kernel-debug initramfs
 	$(MAKE) --no-print-directory test-only
 
 # Run the lists on already built kernels.

@@ -50,8 +50,10 @@ for p in "${patches[@]}"; do
 	b=$(basename "$p")
 	log=$out/checkpatch-$b.log
 	# checkpatch must run from the tree, else it misreads the patch.
-	(cd "$tree" && ./scripts/checkpatch.pl --strict --show-types --no-summary \
-		--quiet "$p") > "$log" 2>&1
+	# Debian's python3 first: checkpatch runs spdxcheck.py, which needs
+	# python3-ply and python3-git.
+	(cd "$tree" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict \
+		--show-types --no-summary --quiet "$p") > "$log" 2>&1
 	bad=0
 	while IFS= read -r line; do
 		sev=${line%%:*}
