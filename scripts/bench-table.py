@@ -49,12 +49,16 @@ def main():
         series = load(os.path.join(outdir, 'series', 'results-bench-%s.ktap' % mode))
         for tag in sorted(set(base) | set(series)):
             b, s = base.get(tag, []), series.get(tag, [])
-            first = (b or s)[0]
+            first = (s or b)[0]
             desc = ' '.join('%s=%s' % (k, first[k]) for k in
                             ('pages', 'populate', 'order', 'access', 'prefetch') if k in first)
+            if b and b[0].get('prefetch') != first.get('prefetch'):
+                desc += '; base: prefetch=%s' % b[0].get('prefetch')
             print('\n== %s, mode %s (%s; base n=%d, series n=%d)' % (tag, mode, desc, len(b), len(s)))
             print('%-24s %12s %12s %8s' % ('metric', 'base', 'series', 'ratio'))
-            keys = [k for k in first if k.startswith(('touch_', 'dirty_'))]
+            keys = []
+            for kv in s + b:
+                keys += [k for k in kv if k.startswith(('touch_', 'dirty_')) and k not in keys]
             for k in keys:
                 mb, ms = median(b, k), median(s, k)
                 if mb is None and ms is None:
