@@ -168,9 +168,12 @@ static uint64_t pick_stride(uint64_t npages)
 
 static void usage(const char *name)
 {
-	printf("usage: %s [-m MiB] [-p] [-r] [-w] [-n prefetch] [-d] [-t tag]\n"
+	printf("usage: %s [-m MiB] [-p] [-a] [-r] [-w] [-n prefetch] [-d] [-t tag]\n"
 	       " -m: test memory size in MiB (default 64)\n"
 	       " -p: populate the memory from the host before the guest touches it\n"
+	       " -a: set the Accessed bit in the guest's PTEs of the memory, as for\n"
+	       "     memory the guest used before (shadow paging prefetches only\n"
+	       "     accessed guest PTEs)\n"
 	       " -r: touch pages in a scattered order instead of sequentially\n"
 	       " -w: the guest writes (default: reads)\n"
 	       " -n: set KVM_CAP_PTE_PREFETCH to this count (0 = KVM's default)\n"
@@ -183,6 +186,7 @@ int main(int argc, char *argv[])
 {
 	uint64_t mib = 64, npages, i, *hva, dirty;
 	bool populate = false, scattered = false, dirtylog = false, write = false;
+	bool accessed = false;
 	long prefetch = -1;
 	const char *tag = "run";
 	struct snapshot s0, s1, s2, s3;
@@ -192,10 +196,11 @@ int main(int argc, char *argv[])
 	unsigned long *bitmap;
 	int opt, r;
 
-	while ((opt = getopt(argc, argv, "m:prwn:dt:h")) != -1) {
+	while ((opt = getopt(argc, argv, "m:parwn:dt:h")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoull(optarg, NULL, 0); break;
 		case 'p': populate = true; break;
+		case 'a': accessed = true; break;
 		case 'r': scattered = true; break;
 		case 'w': write = true; break;
 		case 'n': prefetch = strtol(optarg, NULL, 0); break;
@@ -212,9 +217,13 @@ int main(int argc, char *argv[])
 	virt_map(vm, TEST_GVA, TEST_GPA, npages);
 	hva = addr_gpa2hva(vm, TEST_GPA);
 
-	printf("bench: tag=%s mib=%lu pages=%lu populate=%d order=%s access=%s",
-	       tag, mib, npages, populate, scattered ? "scattered" : "sequential",
-	       write ? "write" : "read");
+	if (accessed)
+		for (i = 0; i < npages; i++)
+			*vm_get_page_table_entry(vm, TEST_GVA + i * PAGE_SIZE) |= PTE_ACCESSED_MASK;
+
+	printf("bench: tag=%s mib=%lu pages=%lu populate=%d accessed=%d order=%s access=%s",
+	       tag, mib, npages, populate, accessed,
+	       scattered ? "scattered" : "sequential", write ? "write" : "read");
 
 	if (prefetch >= 0) {
 		if (!kvm_has_cap(KVM_CAP_PTE_PREFETCH)) {

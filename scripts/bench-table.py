@@ -51,7 +51,7 @@ def main():
             b, s = base.get(tag, []), series.get(tag, [])
             first = (s or b)[0]
             desc = ' '.join('%s=%s' % (k, first[k]) for k in
-                            ('pages', 'populate', 'order', 'access', 'prefetch') if k in first)
+                            ('pages', 'populate', 'accessed', 'order', 'access', 'prefetch') if k in first)
             if b and b[0].get('prefetch') != first.get('prefetch'):
                 desc += '; base: prefetch=%s' % b[0].get('prefetch')
             print('\n== %s, mode %s (%s; base n=%d, series n=%d)' % (tag, mode, desc, len(b), len(s)))
