@@ -3,7 +3,8 @@
 """Print base-vs-series tables from the "bench:" lines of two sets of runs.
 
 usage: bench-table.py OUTDIR MODE...
-Reads OUTDIR/{base,series}/results-bench-MODE.ktap.  Each "bench:" line is
+Reads OUTDIR/{base,series}/results-LIST-MODE.ktap, LIST from $BENCH_LIST
+(default: bench).  Each "bench:" line is
 "key=value ..."; lines with the same tag are repeats, and each numeric metric
 is reported as the median of its repeats.
 """
@@ -44,16 +45,19 @@ def fmt(v):
 
 def main():
     outdir, modes = sys.argv[1], sys.argv[2:]
+    lst = os.environ.get('BENCH_LIST', 'bench')
     for mode in modes:
-        base = load(os.path.join(outdir, 'base', 'results-bench-%s.ktap' % mode))
-        series = load(os.path.join(outdir, 'series', 'results-bench-%s.ktap' % mode))
+        base = load(os.path.join(outdir, 'base', 'results-%s-%s.ktap' % (lst, mode)))
+        series = load(os.path.join(outdir, 'series', 'results-%s-%s.ktap' % (lst, mode)))
         for tag in sorted(set(base) | set(series)):
             b, s = base.get(tag, []), series.get(tag, [])
             first = (s or b)[0]
             desc = ' '.join('%s=%s' % (k, first[k]) for k in
-                            ('pages', 'populate', 'accessed', 'order', 'access', 'prefetch') if k in first)
-            if b and b[0].get('prefetch') != first.get('prefetch'):
-                desc += '; base: prefetch=%s' % b[0].get('prefetch')
+                            ('pages', 'populate', 'accessed', 'order', 'access', 'prefetch',
+                             'vm_ring', 'vm_ring_bytes', 'passes') if k in first)
+            for k in ('prefetch', 'vm_ring'):
+                if b and b[0].get(k) != first.get(k):
+                    desc += '; base: %s=%s' % (k, b[0].get(k))
             print('\n== %s, mode %s (%s; base n=%d, series n=%d)' % (tag, mode, desc, len(b), len(s)))
             print('%-24s %12s %12s %8s' % ('metric', 'base', 'series', 'ratio'))
             keys = []
