@@ -93,6 +93,13 @@ qemu_start() {
 	done
 }
 
+# Processes that have the migration stream open.
+stream_writers() {
+	for f in /proc/[0-9]*/fd/*; do
+		[ "$(readlink "$f" 2>/dev/null)" = "$W/mig" ] && echo "$f"
+	done
+}
+
 qemu_running() { kill -0 "$(cat $W/$1.pid 2>/dev/null)" 2>/dev/null; }
 
 # wait_for FILE REGEX SECS [NAME]: wait until FILE has a line matching REGEX
@@ -150,6 +157,15 @@ check_console() {
 }
 
 show_failure() {
+	for f in $W/*.pid; do
+		[ -f "$f" ] || continue
+		p=$(cat "$f")
+		[ -d /proc/$p ] || continue
+		echo "--- $f: $(tr '\0' ' ' < /proc/$p/cmdline | cut -c1-60)"
+		grep State /proc/$p/status
+		echo "wchan: $(cat /proc/$p/wchan 2>/dev/null)"
+		head -n 12 /proc/$p/stack 2>/dev/null
+	done
 	for f in "$@"; do
 		[ -f "$f" ] || continue
 		echo "--- $f"
@@ -235,6 +251,17 @@ migrate)
 	echo quit > $W/src.mon.in
 	qemu_wait src 30 || die "source QEMU did not quit"
 	check_console src
+	# The stream is complete only when the "cat" that QEMU spawned for
+	# exec: has written all of it: QEMU does not wait for it (it signals
+	# the shell and leaves), so cat may still be draining the pipe.
+	t3=$(up)
+	n=0
+	while [ -n "$(stream_writers)" ]; do
+		n=$((n + 1))
+		[ $n -gt 600 ] && die "the migration stream is still being written after 60s"
+		sleep 0.1
+	done
+	say "migrate_$how: stream_writer_wait_s=$(since $t3)"
 
 	field() { sed -n "s/^$1: *\([0-9]*\).*/\1/p" $W/info; }
 	syncs=$(field 'dirty sync count')
@@ -277,6 +304,10 @@ migrate)
 	fi
 	qemu_wait dst 60 || die "destination L2 did not power off"
 	check_console dst
+	# The destination ran the migrated guest, not a fresh boot of L2.
+	if grep -q 'e2e-l2: up' $W/dst.ctl.log || grep -q 'Linux version' $W/dst.console; then
+		die "the destination booted L2 afresh instead of resuming it"
+	fi
 	grep 'memwriter: page' $W/dst.ctl.log | tr -d '\r'
 	say "migrate_$how: dst_load_s=$t_load total_s=$(since $t0)"
 	say "migrate_$how: L2 after migration: $(grep -E 'memwriter: (PASS|FAIL)' $W/dst.ctl.log | tr -d '\r')"

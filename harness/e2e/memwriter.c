@@ -28,8 +28,8 @@
  *   memwriter corrupt FILE
  *
  * Negative control, run in L1 on a migration stream saved to FILE: flips one
- * byte in the body of the last copy of a memwriter page in the stream (the
- * copy the destination keeps), so that the verification must fail.
+ * byte in every copy of one memwriter page (the one sent last) in the stream,
+ * so that the verification at the destination must fail.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -116,12 +116,47 @@ static int page_ok(const uint64_t *mem, const uint64_t *gen,
 	return ok;
 }
 
-static int corrupt(const char *path)
+/*
+ * The offsets of memwriter pages in a migration stream: MAGIC at the start of
+ * a page record's body (after the big-endian address | flags word with
+ * RAM_SAVE_FLAG_PAGE, 0x08, and CONTINUE, 0x20).  Calls fn on each, in order.
+ */
+static void for_each_page(unsigned char *p, size_t size,
+			  void (*fn)(unsigned char *page, uint64_t idx, void *arg),
+			  void *arg)
 {
 	uint64_t magic = MAGIC, idx;
+	size_t off;
+
+	for (off = 8; off + PAGE <= size; off++) {
+		if (memcmp(p + off, &magic, 8) || (p[off - 1] & 0x28) != 0x28)
+			continue;
+		memcpy(&idx, p + off + 8, 8);
+		fn(p + off, idx, arg);
+	}
+}
+
+static void last_idx(unsigned char *page, uint64_t idx, void *arg)
+{
+	(void)page;
+	*(uint64_t *)arg = idx;
+}
+
+static unsigned long flipped;
+
+static void flip(unsigned char *page, uint64_t idx, void *arg)
+{
+	if (idx == *(uint64_t *)arg) {
+		page[3000] ^= 0x55;
+		flipped++;
+	}
+}
+
+static int corrupt(const char *path)
+{
+	uint64_t idx = ~0ULL;
 	unsigned char *p;
 	struct stat st;
-	size_t off;
 	int fd;
 
 	fd = open(path, O_RDWR);
@@ -134,19 +169,22 @@ static int corrupt(const char *path)
 		perror("mmap");
 		return 2;
 	}
-	for (off = st.st_size >= PAGE ? st.st_size - PAGE : 0; off > 0; off--)
-		if (!memcmp(p + off, &magic, 8))
-			break;
-	if (!memcmp(p + off, &magic, 8)) {
-		memcpy(&idx, p + off + 8, 8);
-		p[off + 3000] ^= 0x55;
-		msync(p, st.st_size, MS_SYNC);
-		printf("memwriter: corrupted page %llu at stream offset %zu\n",
-		       (unsigned long long)idx, off + 3000);
-		return 0;
+	/*
+	 * The page last sent, in every copy the stream has of it: the guest
+	 * kernel may have moved the page (THP collapse, compaction) and left
+	 * stale copies at other guest-physical addresses, so damaging one copy
+	 * might miss the one the writer ends up with.
+	 */
+	for_each_page(p, st.st_size, last_idx, &idx);
+	if (idx == ~0ULL) {
+		printf("memwriter: no memwriter page in %s\n", path);
+		return 1;
 	}
-	printf("memwriter: no memwriter page in %s\n", path);
-	return 1;
+	for_each_page(p, st.st_size, flip, &idx);
+	msync(p, st.st_size, MS_SYNC);
+	printf("memwriter: corrupted page %llu: one byte in each of its %lu copies in the stream\n",
+	       (unsigned long long)idx, flipped);
+	return 0;
 }
 
 int main(int argc, char **argv)
