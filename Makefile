@@ -29,13 +29,18 @@ INITRD := $(OUT)/initramfs-series.cpio.gz
 MODES ?= default tdp_mmu0 shadow
 DEBUG_MODES ?= default
 LIST ?= baseline series
+# End to end (scripts/e2e.sh): Debian's QEMU with KVM on the test kernel
+# boots an L2 guest and live-migrates it; in these modes for "make e2e" and
+# "make test", in the default mode for "make demo".
+E2E_MODES ?= default tdp_mmu0 shadow
+E2E_KERNEL ?= $(SERIES_KERNEL)
 
 export BASE_TARBALL
 export CCACHE_BASEDIR := $(BUILD)
 
 .PHONY: all help fetch tree base-tree export export-check clean-tree clean \
 	kernel kernel-debug kernel-base selftests initramfs check bisect-check \
-	test test-only \
+	test test-only e2e e2e-only \
 	demo bench
 
 all: help
@@ -44,6 +49,7 @@ help:
 	@echo "make demo          build the patched kernel, boot it under QEMU, run a KVM guest demo"
 	@echo "make test          static checks, then the test lists in every MMU mode (and debug)"
 	@echo "make bench         benchmarks on the base kernel and the series kernel, side by side"
+	@echo "make e2e           Debian's QEMU on the patched kernel: boot a guest, live-migrate it"
 	@echo "make tree          create build/linux: the base plus patches/ (git am)"
 	@echo "make export        write build/linux's commits back to patches/"
 	@echo "make export-check  fail if build/linux holds work patches/ does not"
@@ -106,9 +112,11 @@ check: | $(TREE)/.git $(BASETREE)/Makefile
 bisect-check: | $(TREE)/.git
 	scripts/bisect-check.sh $(TREE) $(BUILD)/bisect
 
-# The test command: everything, on a fresh machine too.
+# The test command: everything, on a fresh machine too.  The end-to-end
+# runs go on even if a list failed; either fails the command.
 test: check bisect-check kernel kernel-debug initramfs
-	$(MAKE) --no-print-directory test-only
+	rc=0; $(MAKE) --no-print-directory test-only || rc=1; \
+	$(MAKE) --no-print-directory e2e-only || rc=1; exit $$rc
 
 # Run the lists on already built kernels.
 test-only:
@@ -121,6 +129,17 @@ demo: kernel initramfs
 	@echo "What the guests did (64 MiB populated by the host, touched page by page;"
 	@echo "pf_taken: the page faults they took, pf_prefetched: SPTEs KVM prefetched):"
 	@scripts/demo-summary.py $(RESULTS)/results-demo-default.ktap
+	@echo
+	@echo "A real guest: Debian's QEMU, with KVM on the patched kernel, boots Linux"
+	@echo "and live-migrates it (dirty ring, then dirty bitmap) while it writes memory:"
+	$(MAKE) --no-print-directory e2e-only E2E_MODES=default
+
+# End to end: L1 runs Debian's QEMU with KVM; see scripts/e2e.sh.
+e2e: kernel
+	$(MAKE) --no-print-directory e2e-only
+
+e2e-only:
+	scripts/e2e.sh $(E2E_KERNEL) "$(E2E_MODES)" $(RESULTS)/e2e
 
 # The same initramfs (the series' selftests and bench programs) on both
 # kernels: only the kernel differs.
