@@ -12,6 +12,7 @@
 # harness/e2e/e2e.list, run in L1 by harness/init; harness/e2e/e2e-l1.sh is
 # what they run.  Prints a PASS/FAIL line per case and mode with its timings;
 # exits non-zero if any failed.
+# E2E_LIST: another list from harness/e2e/ (default e2e).
 # E2E_APPEND: more L1 kernel parameters (e2e.corrupt=1: the negative control,
 # every migration must then FAIL; e2e.pages=, e2e.rate=, ... see e2e-l1.sh).
 set -uo pipefail

@@ -19,7 +19,7 @@
 # sockets).  Kernel command line (L1): e2e.corrupt=1 flips one byte of a
 # memwriter page in the stream before the destination loads it (the
 # verification must then fail); e2e.pages=, e2e.rate= (memwriter),
-# e2e.mem=, e2e.smp= (L2), e2e.ring= (dirty ring entries),
+# e2e.mem=, e2e.smp=, e2e.cpu= (L2), e2e.ring= (dirty ring entries),
 # e2e.bandwidth= (migration max-bandwidth), e2e.downtime= (ms).
 #
 # Output: "e2e: key=value" lines, which scripts/e2e.sh reads back from the
