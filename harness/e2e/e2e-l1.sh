@@ -121,9 +121,11 @@ wait_for() {
 hmp() {
 	log=$W/$1.mon.log
 	off=$(wc -c < $log)
-	echo "$2" > $W/$1.mon.in
+	# Opened read-write: a FIFO opened for writing only would block
+	# forever once QEMU, its reader, is gone.
+	echo "$2" 1<>$W/$1.mon.in
 	n=0
-	while [ $n -lt 300 ]; do
+	while [ $n -lt 300 ] && qemu_running "$1"; do
 		out=$(tail -c +$((off + 1)) $log | tr -d '\r')
 		case "$out" in *"(qemu)"*) break ;; esac
 		n=$((n + 1))
@@ -157,24 +159,50 @@ check_console() {
 }
 
 show_failure() {
+	diagnose
+}
+
+# The state of every QEMU and FIFO reader this case started: their threads'
+# kernel stacks, and the ends of the logs.
+diagnose() {
 	for f in $W/*.pid; do
 		[ -f "$f" ] || continue
 		p=$(cat "$f")
 		[ -d /proc/$p ] || continue
 		echo "--- $f: $(tr '\0' ' ' < /proc/$p/cmdline | cut -c1-60)"
-		grep State /proc/$p/status
-		echo "wchan: $(cat /proc/$p/wchan 2>/dev/null)"
-		head -n 12 /proc/$p/stack 2>/dev/null
+		for t in /proc/$p/task/*; do
+			echo "task ${t##*/} $(grep State $t/status) wchan=$(cat $t/wchan 2>/dev/null)"
+			head -n 8 $t/stack 2>/dev/null
+		done
 	done
-	for f in "$@"; do
-		[ -f "$f" ] || continue
+	for f in $W/*.console $W/*.stderr $W/*.ctl.log $W/info; do
+		[ -s "$f" ] || continue
 		echo "--- $f"
-		tail -n 15 "$f"
+		tail -n 8 "$f" | tr -d '\r'
 	done
 }
 
+# Watchdog: after E2E_LIMIT seconds (e2e.limit=, under the list's timeout),
+# show where the case hangs and kill its QEMUs, so that it fails with a
+# report instead of being killed silently by harness/init.
+limit=240
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in e2e.limit=*) limit=${arg#*=} ;; esac
+done
 mkdir -p $W
-trap 'cleanup' EXIT
+rm -f $W/*.pid
+if [ "${1:-}" != info ]; then
+	(
+		sleep "$limit"
+		echo "e2e-l1: watchdog: the case still runs after ${limit}s"
+		diagnose
+		for f in $W/*.pid; do
+			kill -9 "$(cat "$f")" 2>/dev/null
+		done
+	) &
+	watchdog=$!
+fi
+trap 'cleanup; [ -n "${watchdog:-}" ] && kill $watchdog 2>/dev/null' EXIT
 
 case "${1:-}" in
 info)
@@ -240,6 +268,7 @@ migrate)
 		s=$(sed -n 's/^dirty sync count: *//p' $W/info)
 		[ -n "$s" ] && [ "$s" != "${syncs_seen##* }" ] && syncs_seen="$syncs_seen $s"
 		case "$status" in completed|failed|cancelled) break ;; esac
+		qemu_running src || { diagnose; die "the source QEMU died during the migration"; }
 		n=$((n + 1))
 		sleep 0.5
 	done
@@ -248,7 +277,7 @@ migrate)
 	grep -E '^(Migration status|total time|downtime|transferred ram|throughput|total ram|duplicate|normal|dirty sync count):' $W/info
 	[ "$status" = completed ] || die "migration $status after ${t_mig}s"
 	hmp src "info status" | grep -q postmigrate || die "source not in postmigrate"
-	echo quit > $W/src.mon.in
+	echo quit 1<>$W/src.mon.in
 	qemu_wait src 30 || die "source QEMU did not quit"
 	check_console src
 	# The stream is complete only when the "cat" that QEMU spawned for
@@ -297,7 +326,7 @@ migrate)
 		sleep 0.2
 	done
 	t_load=$(since $t2)
-	echo verify > $W/dst.ctl.in
+	echo verify 1<>$W/dst.ctl.in
 	if ! wait_for $W/dst.ctl.log 'e2e-l2: result' 300 dst; then
 		show_failure $W/dst.stderr $W/dst.console $W/dst.ctl.log
 		die "no result from L2 after the migration"
