@@ -29,14 +29,8 @@ out=$(cd "$out" && pwd)
 build=$out/build
 mkdir -p "$build"
 
-busybox=
-for b in /bin/busybox /usr/bin/busybox; do
-	if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then
-		busybox=$b
-		break
-	fi
-done
-[ -n "$busybox" ] || { echo "e2e: need a static busybox (busybox-static)" >&2; exit 2; }
+. "$here/scripts/busybox.sh"
+find_static_busybox e2e
 [ -x $qemu ] || { echo "e2e: need $qemu (qemu-system-x86)" >&2; exit 2; }
 
 t_build=$(date +%s)

@@ -13,14 +13,8 @@ lists=${3:?}
 shift 3
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-busybox=
-for b in /bin/busybox /usr/bin/busybox; do
-	if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then
-		busybox=$b
-		break
-	fi
-done
-[ -n "$busybox" ] || { echo "mkinitramfs: need a static busybox (busybox-static)" >&2; exit 1; }
+. "$here/scripts/busybox.sh"
+find_static_busybox mkinitramfs
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
