@@ -109,6 +109,8 @@ for mode in $modes; do
 			printf "e2e: %s %s %s (%s)\n%s", res, mode, name, t, info
 			info = ""
 		}' "$ktap" | tee -a "$out/summary.txt"
+	# Known TCG flakes run again by harness/init: shown, and counted.
+	grep '^# tcg-flake ' "$ktap" | sed 's/^# /e2e: /' | tee -a "$out/summary.txt"
 	if ! grep -q '^# kvmtest-done' "$ktap"; then
 		echo "e2e: FAIL $mode: L1 did not finish (see $console)" | tee -a "$out/summary.txt"
 		rc=1
@@ -121,5 +123,9 @@ for mode in $modes; do
 done
 echo
 echo "== e2e summary (logs in $out)"
-grep -E '^e2e: (PASS|FAIL|SKIP|.* took)' "$out/summary.txt"
+grep -E '^e2e: (PASS|FAIL|SKIP|tcg-flake|.* took)' "$out/summary.txt"
+printf 'end to end (%s): %d passed, %d failed, %d known TCG flakes retried\n' "$modes" \
+	"$(grep -c '^e2e: PASS' "$out/summary.txt")" \
+	"$(grep -c '^e2e: FAIL' "$out/summary.txt")" \
+	"$(grep -c '^e2e: tcg-flake' "$out/summary.txt")" | tee "$out/total.txt"
 exit $rc

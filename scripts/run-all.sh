@@ -41,7 +41,8 @@ cat "$summary"
 awk '{ for (i = 1; i <= NF; i++) {
 	if ($(i + 1) ~ /^passed,?$/) p += $i;
 	if ($(i + 1) ~ /^failed,?$/) f += $i;
-	if ($(i + 1) ~ /^skipped/) s += $i } }
-     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$summary" |
+	if ($(i + 1) ~ /^skipped,?$/) s += $i;
+	if ($(i + 1) ~ /^retried/) r += $i } }
+     END { printf "%d passed, %d failed, %d skipped, %d known TCG flakes retried\n", p, f, s, r }' "$summary" |
 	tee "$results/total.txt"
 exit $rc
