@@ -82,7 +82,7 @@ qemu_start() {
 		-nodefaults -display none -vga none -no-reboot \
 		-accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem" \
 		-kernel $L2/bzImage -initrd $L2/l2.cpio.gz \
-		-serial file:$W/$name.console \
+		-serial file:$W/$name.console -d cpu_reset -D $W/$name.reset.log \
 		-chardev pipe,id=ctl,path=$W/$name.ctl -serial chardev:ctl \
 		-chardev pipe,id=mon,path=$W/$name.mon -mon chardev=mon,mode=readline \
 		"$@" > $W/$name.stderr 2>&1 &
@@ -162,13 +162,15 @@ show_failure() {
 	diagnose
 }
 
-# L2's kernel died before the case began (while booting, before the writer
-# or the test init ran): under TCG this happens now and then, also on the
-# base kernel (README, "Known TCG flakes").  Say so in the words harness/init
-# looks for, so that it runs the case again; anything later fails at once.
+# L2's kernel crashed on the source (while booting, or on the source QEMU
+# before the migration completed), where its memory is the real one, so a
+# page lost by dirty tracking cannot be the cause: under TCG this happens now
+# and then, also on the base kernel (README, "Known TCG flakes").  Say so in
+# the words harness/init looks for, so that it runs the case again.  A crash
+# on the destination fails at once.
 l2_died_early() {
 	grep -E -q 'Kernel panic|Oops|general protection fault' $W/$1.console 2>/dev/null &&
-		die "tcg-flake: L2's kernel crashed while booting, before the case began"
+		die "tcg-flake: L2's kernel crashed on the source QEMU ($1), before the migration completed"
 }
 
 # The state of every QEMU and FIFO reader this case started: their threads'
@@ -279,7 +281,11 @@ migrate)
 		s=$(sed -n 's/^dirty sync count: *//p' $W/info)
 		[ -n "$s" ] && [ "$s" != "${syncs_seen##* }" ] && syncs_seen="$syncs_seen $s"
 		case "$status" in completed|failed|cancelled) break ;; esac
-		qemu_running src || { diagnose; die "the source QEMU died during the migration"; }
+		if ! qemu_running src; then
+			diagnose
+			l2_died_early src
+			die "the source QEMU died during the migration"
+		fi
 		n=$((n + 1))
 		sleep 0.5
 	done
@@ -340,6 +346,17 @@ migrate)
 	echo verify 1<>$W/dst.ctl.in
 	if ! wait_for $W/dst.ctl.log 'e2e-l2: result' 300 dst; then
 		show_failure $W/dst.stderr $W/dst.console $W/dst.ctl.log
+		if ! qemu_running dst; then
+			# -no-reboot: a guest reset (e.g. a triple fault) ends QEMU
+			# quietly; -d cpu_reset logged the vCPU state at each reset,
+			# the first one being QEMU's own at start-up.
+			wait "$(cat $W/dst.pid)"
+			echo "--- the destination QEMU exited with status $? (0: it ended itself)"
+			echo "--- $W/dst.reset.log: $(grep -c 'CPU Reset' $W/dst.reset.log 2>/dev/null) CPU resets, the last:"
+			awk '/CPU Reset/ { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' \
+				$W/dst.reset.log 2>/dev/null | head -n 30
+			die "the destination QEMU exited before L2 reported: L2 reset after the migration"
+		fi
 		die "no result from L2 after the migration"
 	fi
 	qemu_wait dst 60 || die "destination L2 did not power off"
