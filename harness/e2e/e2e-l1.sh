@@ -170,7 +170,7 @@ show_failure() {
 # on the destination fails at once.
 l2_died_early() {
 	grep -E -q 'Kernel panic|Oops|general protection fault' $W/$1.console 2>/dev/null &&
-		die "tcg-flake: L2's kernel crashed on the source QEMU ($1), before the migration completed"
+		die "tcg-flake: L2's kernel crashed in QEMU '$1', where no migration had completed"
 }
 
 # The state of every QEMU and FIFO reader this case started: their threads'
