@@ -82,6 +82,11 @@ if grep -E -q "$splat" "$console"; then
 	fail=1
 fi
 grep '^not ok ' "$results" | sed 's/^/run-qemu: FAILED: /'
+# What a failed test printed (its last 30 lines), so that a CI log that keeps
+# only the console of this script still says which assertion failed.
+awk '/^# run /{n=0} {buf[n++ % 30]=$0}
+     /^not ok /{print "run-qemu: output of the failed test:"
+		for (i = (n > 30 ? n - 30 : 0); i < n; i++) print "    " buf[i % 30]}' "$results"
 grep '^# tcg-flake ' "$results" | sed 's/^# /run-qemu: /'
 echo "$tag: $pass passed, $failed failed, $skipped skipped, $retried retried (${secs}s)"
 [ "$failed" = 0 ] && [ $fail = 0 ]
