@@ -162,6 +162,18 @@ show_failure() {
 	diagnose
 }
 
+# exit_report NAME: how QEMU NAME, no longer running, ended.  -no-reboot: a
+# guest reset (e.g. a triple fault) ends QEMU quietly, with status 0;
+# -d cpu_reset logged the vCPU state at each reset, the first one being
+# QEMU's own at start-up.
+exit_report() {
+	wait "$(cat $W/$1.pid)"
+	echo "--- the QEMU '$1' exited with status $? (0: it ended itself)"
+	echo "--- $W/$1.reset.log: $(grep -c 'CPU Reset' $W/$1.reset.log 2>/dev/null) CPU resets, the last:"
+	awk '/CPU Reset/ { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' \
+		$W/$1.reset.log 2>/dev/null | head -n 30
+}
+
 # L2's kernel crashed on the source (while booting, or on the source QEMU
 # before the migration completed), where its memory is the real one, so a
 # page lost by dirty tracking cannot be the cause: under TCG this happens now
@@ -252,6 +264,7 @@ migrate)
 	qemu_start src "$accel" -append "$append"
 	if ! wait_for $W/src.ctl.log 'memwriter: ready' 300 src; then
 		show_failure $W/src.stderr $W/src.console $W/src.ctl.log
+		qemu_running src || exit_report src
 		l2_died_early src
 		die "memwriter did not start in L2"
 	fi
@@ -283,6 +296,7 @@ migrate)
 		case "$status" in completed|failed|cancelled) break ;; esac
 		if ! qemu_running src; then
 			diagnose
+			exit_report src
 			l2_died_early src
 			die "the source QEMU died during the migration"
 		fi
@@ -347,14 +361,7 @@ migrate)
 	if ! wait_for $W/dst.ctl.log 'e2e-l2: result' 300 dst; then
 		show_failure $W/dst.stderr $W/dst.console $W/dst.ctl.log
 		if ! qemu_running dst; then
-			# -no-reboot: a guest reset (e.g. a triple fault) ends QEMU
-			# quietly; -d cpu_reset logged the vCPU state at each reset,
-			# the first one being QEMU's own at start-up.
-			wait "$(cat $W/dst.pid)"
-			echo "--- the destination QEMU exited with status $? (0: it ended itself)"
-			echo "--- $W/dst.reset.log: $(grep -c 'CPU Reset' $W/dst.reset.log 2>/dev/null) CPU resets, the last:"
-			awk '/CPU Reset/ { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' \
-				$W/dst.reset.log 2>/dev/null | head -n 30
+			exit_report dst
 			die "the destination QEMU exited before L2 reported: L2 reset after the migration"
 		fi
 		die "no result from L2 after the migration"
