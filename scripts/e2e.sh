@@ -87,7 +87,7 @@ echo "e2e: initramfs $build/l1.cpio.gz ($(du -h "$build/l1.cpio.gz" | cut -f1),"
 
 export KVMTEST_APPEND="${E2E_APPEND:-}"
 list=${E2E_LIST:-e2e}
-export QEMU_TIMEOUT=${E2E_TIMEOUT:-1200}
+export QEMU_TIMEOUT=${E2E_TIMEOUT:-1800}
 : > "$out/summary.txt"
 rc=0
 for mode in $modes; do

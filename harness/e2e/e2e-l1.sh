@@ -16,7 +16,11 @@
 # resends re-dirtied pages), a destination QEMU then takes the stream with
 # -incoming "exec:cat FILE" and the guest runs on there.  QEMU is driven
 # through its human monitor on a pipe chardev (the test kernel has no
-# sockets).  Kernel command line (L1): e2e.corrupt=1 flips one byte of a
+# sockets).  The source's guest memory when the migration completed (its
+# vCPUs stopped) and the destination's once it loaded the stream (started
+# with -S, before it runs) are saved with pmemsave and must be equal: that
+# is the direct proof that dirty tracking lost no page, independent of what
+# L2 does afterwards.  Kernel command line (L1): e2e.corrupt=1 flips one byte of a
 # memwriter page in the stream before the destination loads it (the
 # verification must then fail); e2e.pages=, e2e.rate= (memwriter),
 # e2e.mem=, e2e.smp=, e2e.cpu= (L2), e2e.ring= (dirty ring entries),
@@ -48,6 +52,13 @@ for arg in $(cat /proc/cmdline); do
 	e2e.corrupt=1) corrupt=1 ;;
 	esac
 done
+
+# QEMU's -m size in bytes.
+case "$mem" in
+*G) membytes=$((${mem%G} << 30)) ;;
+*M) membytes=$((${mem%M} << 20)) ;;
+*) membytes=$mem ;;
+esac
 
 up() { cut -d' ' -f1 /proc/uptime; }
 since() { awk "BEGIN { printf \"%.1f\", $(up) - $1 }"; }
@@ -120,7 +131,7 @@ wait_for() {
 # hmp NAME COMMAND: run a monitor command, print its output.
 hmp() {
 	log=$W/$1.mon.log
-	off=$(wc -c < $log)
+	off=$(wc -c < $log 2>/dev/null || echo 0)
 	# Opened read-write: a FIFO opened for writing only would block
 	# forever once QEMU, its reader, is gone.
 	echo "$2" 1<>$W/$1.mon.in
@@ -133,6 +144,21 @@ hmp() {
 	done
 	# Drop the prompt and readline's echo of the command.
 	printf '%s\n' "$out" | grep -v -e '^(qemu)' -e "$(printf '\033')"
+}
+
+# save_mem NAME: save QEMU NAME's guest-physical memory in $W/NAME.mem.  The
+# monitor may prompt again before the file is complete: wait for its size.
+save_mem() {
+	rm -f $W/$1.mem
+	# Quoted: HMP would read an unquoted "/tmp/..." as a division of the
+	# size.
+	hmp "$1" "pmemsave 0 $membytes \"$W/$1.mem\""
+	n=0
+	while [ "$(wc -c < $W/$1.mem 2>/dev/null)" != "$membytes" ]; do
+		n=$((n + 1))
+		[ $n -gt 600 ] && die "pmemsave in QEMU '$1' did not write $membytes bytes in 60s"
+		sleep 0.1
+	done
 }
 
 # Wait for QEMU NAME to exit by itself (L2 powered off), at most SECS.
@@ -168,7 +194,8 @@ show_failure() {
 # QEMU's own at start-up.
 exit_report() {
 	wait "$(cat $W/$1.pid)"
-	echo "--- the QEMU '$1' exited with status $? (0: it ended itself)"
+	qstatus=$?
+	echo "--- the QEMU '$1' exited with status $qstatus (0: it ended itself)"
 	echo "--- $W/$1.reset.log: $(grep -c 'CPU Reset' $W/$1.reset.log 2>/dev/null) CPU resets, the last:"
 	awk '/CPU Reset/ { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' \
 		$W/$1.reset.log 2>/dev/null | head -n 30
@@ -178,11 +205,26 @@ exit_report() {
 # before the migration completed), where its memory is the real one, so a
 # page lost by dirty tracking cannot be the cause: under TCG this happens now
 # and then, also on the base kernel (README, "Known TCG flakes").  Say so in
-# the words harness/init looks for, so that it runs the case again.  A crash
-# on the destination fails at once.
+# the words harness/init looks for, so that it runs the case again; so do a
+# reset on the source, and a crash or reset on the destination once its
+# memory was shown equal to the source's.  Anything else fails at once.
 l2_died_early() {
 	grep -E -q 'Kernel panic|Oops|general protection fault' $W/$1.console 2>/dev/null &&
 		die "tcg-flake: L2's kernel crashed in QEMU '$1', where no migration had completed"
+}
+
+# l2_early_failure NAME WHAT: L2 did not get as far as WHAT in QEMU NAME,
+# which ran no migration: L2's memory is the real one, so whether L2 crashed,
+# reset or hung, it is not a page lost by dirty tracking but a TCG flake (a
+# normal L2 boot takes 15-25 s here); a QEMU that failed is not.
+l2_early_failure() {
+	show_failure
+	qemu_running "$1" &&
+		die "tcg-flake: L2 hung in QEMU '$1': not as far as $2 after ${early}s"
+	exit_report "$1"
+	l2_died_early "$1"
+	[ $qstatus = 0 ] && die "tcg-flake: L2 reset in QEMU '$1' before $2"
+	die "QEMU '$1' failed (status $qstatus) before $2"
 }
 
 # The state of every QEMU and FIFO reader this case started: their threads'
@@ -208,7 +250,9 @@ diagnose() {
 # Watchdog: after E2E_LIMIT seconds (e2e.limit=, under the list's timeout),
 # show where the case hangs and kill its QEMUs, so that it fails with a
 # report instead of being killed silently by harness/init.
-limit=240
+limit=400
+# How long L2 may take to boot (to its report, or to memwriter ready).
+early=120
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in e2e.limit=*) limit=${arg#*=} ;; esac
 done
@@ -238,11 +282,9 @@ boot)
 	[ -n "${2:-}" ] && cpu=$2
 	t0=$(up)
 	qemu_start boot kvm -append "console=ttyS0 panic=-1 mitigations=off e2e.role=boot"
-	if ! wait_for $W/boot.ctl.log 'e2e-l2: result' 300 boot; then
-		show_failure $W/boot.stderr $W/boot.console $W/boot.ctl.log
-		l2_died_early boot
-		die "L2 did not report"
-	fi
+	wait_for $W/boot.ctl.log 'e2e-l2: result' $early boot ||
+		l2_early_failure boot "it reported"
+
 	t_up=$(sed -n 's/.*e2e-l2: up.* uptime=\([0-9.]*\).*/\1/p' $W/boot.ctl.log | head -n 1)
 	qemu_wait boot 60 || die "L2 did not power off"
 	secs=$(since $t0)
@@ -262,12 +304,9 @@ migrate)
 	append="console=ttyS0 panic=-1 mitigations=off e2e.role=migrate e2e.pages=$pages e2e.rate=$rate"
 	t0=$(up)
 	qemu_start src "$accel" -append "$append"
-	if ! wait_for $W/src.ctl.log 'memwriter: ready' 300 src; then
-		show_failure $W/src.stderr $W/src.console $W/src.ctl.log
-		qemu_running src || exit_report src
-		l2_died_early src
-		die "memwriter did not start in L2"
-	fi
+	wait_for $W/src.ctl.log 'memwriter: ready' $early src ||
+		l2_early_failure src "memwriter was ready"
+
 	t_ready=$(since $t0)
 	# The dirty ring really is in use: QEMU warns and falls back to the
 	# bitmap when KVM refuses it, and maps the ring pages of each vCPU
@@ -298,7 +337,9 @@ migrate)
 			diagnose
 			exit_report src
 			l2_died_early src
-			die "the source QEMU died during the migration"
+			[ $qstatus = 0 ] &&
+				die "tcg-flake: the source QEMU ended (L2 reset) during the migration, where L2's memory is the real one"
+			die "the source QEMU failed during the migration"
 		fi
 		n=$((n + 1))
 		sleep 0.5
@@ -308,6 +349,11 @@ migrate)
 	grep -E '^(Migration status|total time|downtime|transferred ram|throughput|total ram|duplicate|normal|dirty sync count):' $W/info
 	[ "$status" = completed ] || die "migration $status after ${t_mig}s"
 	hmp src "info status" | grep -q postmigrate || die "source not in postmigrate"
+	# The source's memory as the migration left it, for the comparison
+	# with the destination's.
+	t5=$(up)
+	save_mem src
+	save_src=$(since $t5)
 	echo quit 1<>$W/src.mon.in
 	qemu_wait src 30 || die "source QEMU did not quit"
 	check_console src
@@ -339,14 +385,40 @@ migrate)
 	# Iterative: the writer kept running and the RAM was synced more than
 	# once (setup, each iteration, completion).
 	[ "${syncs:-0}" -ge 3 ] || die "only ${syncs:-0} dirty syncs: not iterative"
-	[ "$during" -gt 0 ] || die "the writer made no progress during the migration"
+	# L2 stalled on the source, where its memory is the real one.
+	[ "$during" -gt 0 ] ||
+		die "tcg-flake: the writer made no progress during the migration: L2 stalled on the source"
 
 	if [ $corrupt = 1 ]; then
 		/tests/memwriter corrupt $W/mig
 	fi
 
 	t2=$(up)
-	qemu_start dst "$accel" -append "$append" -incoming "exec:cat $W/mig"
+	qemu_start dst "$accel" -append "$append" -incoming "exec:cat $W/mig" -S
+	# -S: once loaded, the guest stays paused ("paused (inmigrate)" while
+	# loading) until its memory is saved and compared with the source's.
+	n=0
+	until hmp dst "info status" | grep -q 'status: paused$'; do
+		n=$((n + 1))
+		if [ $n -gt 300 ] || ! qemu_running dst; then
+			show_failure $W/dst.stderr $W/dst.console $W/dst.mon.log
+			die "destination did not load the stream"
+		fi
+		sleep 0.2
+	done
+	t_load=$(since $t2)
+	t5=$(up)
+	save_mem dst
+	save_dst=$(since $t5)
+	t4=$(up)
+	if /tests/memwriter cmpmem $W/src.mem $W/dst.mem; then
+		same=1
+	else
+		same=0
+	fi
+	say "migrate_$how: memory_images_equal=$same save_src_s=$save_src save_dst_s=$save_dst compare_s=$(since $t4)"
+	rm -f $W/src.mem $W/dst.mem
+	hmp dst cont > /dev/null
 	n=0
 	until hmp dst "info status" | grep -q 'status: running'; do
 		n=$((n + 1))
@@ -356,14 +428,20 @@ migrate)
 		fi
 		sleep 0.2
 	done
-	t_load=$(since $t2)
 	echo verify 1<>$W/dst.ctl.in
 	if ! wait_for $W/dst.ctl.log 'e2e-l2: result' 300 dst; then
 		show_failure $W/dst.stderr $W/dst.console $W/dst.ctl.log
 		if ! qemu_running dst; then
 			exit_report dst
+			# With memory equal to the source's at the stop, the
+			# crash is not a page lost by dirty tracking: a TCG flake
+			# as on the source.
+			[ $same = 1 ] && [ $qstatus = 0 ] &&
+				die "tcg-flake: L2 reset on the destination, whose memory was equal to the source's"
 			die "the destination QEMU exited before L2 reported: L2 reset after the migration"
 		fi
+		[ $same = 1 ] &&
+			die "tcg-flake: L2 hung on the destination, whose memory was equal to the source's"
 		die "no result from L2 after the migration"
 	fi
 	qemu_wait dst 60 || die "destination L2 did not power off"
@@ -376,6 +454,7 @@ migrate)
 	say "migrate_$how: dst_load_s=$t_load total_s=$(since $t0)"
 	say "migrate_$how: L2 after migration: $(grep -E 'memwriter: (PASS|FAIL)' $W/dst.ctl.log | tr -d '\r')"
 	grep -q 'e2e-l2: result PASS' $W/dst.ctl.log || die "L2's verification failed after migration ($how)"
+	[ $same = 1 ] || die "the destination's memory differs from the source's at the stop ($how)"
 	;;
 *)
 	echo "usage: e2e-l1.sh info | boot | migrate ring|bitmap"

@@ -30,6 +30,14 @@
  * Negative control, run in L1 on a migration stream saved to FILE: flips one
  * byte in every copy of one memwriter page (the one sent last) in the stream,
  * so that the verification at the destination must fail.
+ *
+ *   memwriter cmpmem SRC DST
+ *
+ * Run in L1 on two guest-physical memory images (QEMU's pmemsave): the source
+ * L2's when the migration completed (vCPUs stopped) and the destination's once
+ * it loaded the stream, before it runs.  Dirty tracking lost nothing iff they
+ * are equal; prints how many 4 KiB pages differ and the first ones, exits 0
+ * if none does, 1 if any does.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -187,6 +195,55 @@ static int corrupt(const char *path)
 	return 0;
 }
 
+static unsigned char *map_image(const char *path, size_t *size)
+{
+	struct stat st;
+	void *p;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		perror(path);
+		return NULL;
+	}
+	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		return NULL;
+	}
+	*size = st.st_size;
+	return p;
+}
+
+static int cmpmem(const char *src, const char *dst)
+{
+	size_t ssize, dsize, off, pages, differ = 0;
+	unsigned char *s, *d;
+	uint64_t magic = MAGIC;
+
+	s = map_image(src, &ssize);
+	d = map_image(dst, &dsize);
+	if (!s || !d)
+		return 2;
+	if (ssize != dsize || !ssize || ssize % PAGE) {
+		printf("memwriter: images of %zu and %zu bytes\n", ssize, dsize);
+		return 2;
+	}
+	pages = ssize / PAGE;
+	for (off = 0; off < ssize; off += PAGE) {
+		if (!memcmp(s + off, d + off, PAGE))
+			continue;
+		if (differ++ < 16)
+			printf("memwriter: gpa 0x%zx differs%s\n", off,
+			       memcmp(s + off, &magic, 8) ? "" :
+			       " (a memwriter page at the source)");
+	}
+	printf("memwriter: images %s: %zu of %zu pages differ\n",
+	       differ ? "DIFFER" : "equal", differ, pages);
+	return differ ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t npages, rate, i, writes = 0, total, bad = 0, gsum = 0;
@@ -196,9 +253,11 @@ int main(int argc, char **argv)
 	unsigned int k;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: memwriter PAGES RATE | corrupt FILE\n");
+		fprintf(stderr, "usage: memwriter PAGES RATE | corrupt FILE | cmpmem SRC DST\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "cmpmem"))
+		return argc == 4 ? cmpmem(argv[2], argv[3]) : 2;
 	if (!strcmp(argv[1], "corrupt"))
 		return corrupt(argv[2]);
 	npages = strtoull(argv[1], NULL, 0);
