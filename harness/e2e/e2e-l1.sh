@@ -69,8 +69,10 @@ die() {
 	exit 1
 }
 
-# Kill what this case started (QEMUs and the FIFO readers).
+# Kill what this case started (QEMUs and the FIFO readers), drop the memory
+# images (256 MiB each in L1's tmpfs).
 cleanup() {
+	rm -f $W/src.mem $W/dst.mem
 	for f in $W/*.pid; do
 		[ -f "$f" ] || continue
 		kill "$(cat "$f")" 2>/dev/null
