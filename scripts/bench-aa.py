@@ -12,26 +12,22 @@ kernel booted twice: what noise alone does), and the pooled medians with a Mann-
 series is "unchanged within noise" when its series/base ratios lie inside the
 spread of those.
 """
+import importlib.util
 import itertools
 import math
 import os
 import statistics
 import sys
 
+# The "bench:" line parser of bench-table.py (a file name no import reaches).
+_spec = importlib.util.spec_from_file_location(
+    'bench_table', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'bench-table.py'))
+bench_table = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_table)
+
 
 def values(path, tag, metric):
-    vals = []
-    if not os.path.exists(path):
-        return vals
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line.startswith('# bench:'):
-                continue
-            kv = dict(w.split('=', 1) for w in line[len('# bench:'):].split() if '=' in w)
-            if kv.get('tag') == tag and metric in kv:
-                vals.append(float(kv[metric]))
-    return vals
+    return [float(kv[metric]) for kv in bench_table.load(path).get(tag, []) if metric in kv]
 
 
 def rank_sum_p(a, b):

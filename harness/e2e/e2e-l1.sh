@@ -163,6 +163,20 @@ save_mem() {
 	done
 }
 
+# wait_status NAME REGEX WHY: wait (at most 60 s) until QEMU NAME's "info
+# status" matches "status: REGEX"; fail with WHY if it does not or QEMU ends.
+wait_status() {
+	n=0
+	until hmp "$1" "info status" | grep -q "status: $2"; do
+		n=$((n + 1))
+		if [ $n -gt 300 ] || ! qemu_running "$1"; then
+			show_failure
+			die "$3"
+		fi
+		sleep 0.2
+	done
+}
+
 # Wait for QEMU NAME to exit by itself (L2 powered off), at most SECS.
 qemu_wait() {
 	n=0
@@ -218,7 +232,7 @@ l2_died_early() {
 # l2_early_failure NAME WHAT: L2 did not get as far as WHAT in QEMU NAME,
 # which ran no migration: L2's memory is the real one, so whether L2 crashed,
 # reset or hung, it is not a page lost by dirty tracking but a TCG flake (a
-# normal L2 boot takes 15-25 s here); a QEMU that failed is not.
+# normal L2 boot took 14-24 s here); a QEMU that failed is not.
 l2_early_failure() {
 	show_failure
 	qemu_running "$1" &&
@@ -286,7 +300,6 @@ boot)
 	qemu_start boot kvm -append "console=ttyS0 panic=-1 mitigations=off e2e.role=boot"
 	wait_for $W/boot.ctl.log 'e2e-l2: result' $early boot ||
 		l2_early_failure boot "it reported"
-
 	t_up=$(sed -n 's/.*e2e-l2: up.* uptime=\([0-9.]*\).*/\1/p' $W/boot.ctl.log | head -n 1)
 	qemu_wait boot 60 || die "L2 did not power off"
 	secs=$(since $t0)
@@ -308,7 +321,6 @@ migrate)
 	qemu_start src "$accel" -append "$append"
 	wait_for $W/src.ctl.log 'memwriter: ready' $early src ||
 		l2_early_failure src "memwriter was ready"
-
 	t_ready=$(since $t0)
 	# The dirty ring really is in use: QEMU warns and falls back to the
 	# bitmap when KVM refuses it, and maps the ring pages of each vCPU
@@ -399,15 +411,7 @@ migrate)
 	qemu_start dst "$accel" -append "$append" -incoming "exec:cat $W/mig" -S
 	# -S: once loaded, the guest stays paused ("paused (inmigrate)" while
 	# loading) until its memory is saved and compared with the source's.
-	n=0
-	until hmp dst "info status" | grep -q 'status: paused$'; do
-		n=$((n + 1))
-		if [ $n -gt 300 ] || ! qemu_running dst; then
-			show_failure $W/dst.stderr $W/dst.console $W/dst.mon.log
-			die "destination did not load the stream"
-		fi
-		sleep 0.2
-	done
+	wait_status dst 'paused$' "destination did not load the stream"
 	t_load=$(since $t2)
 	t5=$(up)
 	save_mem dst
@@ -421,15 +425,7 @@ migrate)
 	say "migrate_$how: memory_images_equal=$same save_src_s=$save_src save_dst_s=$save_dst compare_s=$(since $t4)"
 	rm -f $W/src.mem $W/dst.mem
 	hmp dst cont > /dev/null
-	n=0
-	until hmp dst "info status" | grep -q 'status: running'; do
-		n=$((n + 1))
-		if [ $n -gt 300 ] || ! qemu_running dst; then
-			show_failure $W/dst.stderr $W/dst.console $W/dst.mon.log
-			die "destination did not start running"
-		fi
-		sleep 0.2
-	done
+	wait_status dst running "destination did not start running"
 	echo verify 1<>$W/dst.ctl.in
 	if ! wait_for $W/dst.ctl.log 'e2e-l2: result' 300 dst; then
 		show_failure $W/dst.stderr $W/dst.console $W/dst.ctl.log
