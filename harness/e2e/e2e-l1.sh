@@ -256,10 +256,30 @@ diagnose() {
 			head -n 8 $t/stack 2>/dev/null
 		done
 	done
+	kvm_stats_delta
 	for f in $W/*.console $W/*.stderr $W/*.ctl.log $W/info; do
 		[ -s "$f" ] || continue
 		echo "--- $f"
 		tail -n 8 "$f" | tr -d '\r'
+	done
+}
+
+# The KVM stats (debugfs) of every VM, i.e. of every QEMU, that change within
+# two seconds, as harness/init prints them at a timeout: what a stuck vCPU
+# keeps doing.
+kvm_stats_delta() {
+	for d in /sys/kernel/debug/kvm/*-*; do
+		[ -d "$d" ] || continue
+		for f in "$d"/*; do
+			[ -f "$f" ] && echo "${f##*/} $(cat "$f" 2>/dev/null)"
+		done > $W/stats1
+		sleep 2
+		for f in "$d"/*; do
+			[ -f "$f" ] && echo "${f##*/} $(cat "$f" 2>/dev/null)"
+		done > $W/stats2
+		echo "--- kvm stats of VM ${d##*/} that changed in 2s (before -> after):"
+		awk 'NR == FNR { a[$1] = $2; next }
+		     $2 != a[$1] { printf "    %s %s -> %s\n", $1, a[$1], $2 }' $W/stats1 $W/stats2
 	done
 }
 
