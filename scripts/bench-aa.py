@@ -19,9 +19,11 @@ import os
 import statistics
 import sys
 
-# The "bench:" line parser of bench-table.py (a file name no import reaches).
+# The "bench:" line parser of bench-table.py (a file name no import reaches;
+# no __pycache__ left beside it).
+sys.dont_write_bytecode = True
 _spec = importlib.util.spec_from_file_location(
-    'bench_table', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'bench-table.py'))
+    'bench_table', os.path.join(os.path.dirname(os.path.realpath(__file__)), 'bench-table.py'))
 bench_table = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_table)
 

@@ -163,7 +163,7 @@ save_mem() {
 	done
 }
 
-# wait_status NAME REGEX WHY: wait (at most 60 s) until QEMU NAME's "info
+# wait_status NAME REGEX WHY: wait (300 tries) until QEMU NAME's "info
 # status" matches "status: REGEX"; fail with WHY if it does not or QEMU ends.
 wait_status() {
 	n=0
@@ -265,19 +265,31 @@ diagnose() {
 }
 
 # The KVM stats (debugfs) of every VM, i.e. of every QEMU, that change within
-# two seconds, as harness/init prints them at a timeout: what a stuck vCPU
-# keeps doing.
+# about two seconds, as harness/init prints them at a timeout: what a stuck
+# vCPU keeps doing.  Only single numbers (mmu_rmaps_stat, a table, takes
+# mmu_lock: skipped).
+kvm_stats() {
+	for f in "$1"/*; do
+		[ -f "$f" ] && [ "${f##*/}" != mmu_rmaps_stat ] || continue
+		v=$(cat "$f" 2>/dev/null)
+		case "$v" in ''|*[!0-9]*) continue ;; esac
+		echo "${f##*/} $v"
+	done
+}
 kvm_stats_delta() {
 	for d in /sys/kernel/debug/kvm/*-*; do
 		[ -d "$d" ] || continue
-		for f in "$d"/*; do
-			[ -f "$f" ] && echo "${f##*/} $(cat "$f" 2>/dev/null)"
-		done > $W/stats1
+		vm=${d##*/}
+		for f in $W/*.pid; do
+			[ "$(cat "$f" 2>/dev/null)" = "${vm%-*}" ] && vm="$vm (QEMU '$(basename "$f" .pid)')"
+		done
+		t1=$(up)
+		kvm_stats "$d" > $W/stats1
 		sleep 2
-		for f in "$d"/*; do
-			[ -f "$f" ] && echo "${f##*/} $(cat "$f" 2>/dev/null)"
-		done > $W/stats2
-		echo "--- kvm stats of VM ${d##*/} that changed in 2s (before -> after):"
+		t2=$(up)
+		kvm_stats "$d" > $W/stats2
+		echo "--- kvm stats of VM $vm that changed in $(awk "BEGIN { printf \"%.1f\", $t2 - $t1 }")s (before -> after):"
+		[ -d "$d" ] || { echo "    (the VM is gone)"; continue; }
 		awk 'NR == FNR { a[$1] = $2; next }
 		     $2 != a[$1] { printf "    %s %s -> %s\n", $1, a[$1], $2 }' $W/stats1 $W/stats2
 	done
