@@ -66,6 +66,7 @@ l1=$build/l1
 root "$l1"
 mkdir -p "$l1/tests" "$l1/e2e" "$l1/usr/bin" "$l1/usr/share/qemu" "$l1/usr/share/seabios"
 cp "$here/harness/init" "$l1/init"
+cp "$here/harness/kvm-stats-delta" "$l1/bin/kvm-stats-delta"
 cp "$e2e"/*.list "$l1/tests/"
 cp "$e2e/e2e-l1.sh" "$l1/tests/e2e-l1.sh"
 cp "$build/memwriter" "$l1/tests/memwriter"

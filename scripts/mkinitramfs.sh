@@ -25,6 +25,7 @@ for applet in $("$busybox" --list); do
 done
 cp "$here/harness/init" "$root/init"
 chmod +x "$root/init"
+cp "$here/harness/kvm-stats-delta" "$root/bin/kvm-stats-delta"
 cp "$lists"/*.list "$root/tests/"
 # Every executable the KVM selftests build, flattened (x86_64/foo -> foo).
 find "$st" -type f -perm -u+x ! -name '*.sh' -print0 |

@@ -170,7 +170,7 @@ wait_status() {
 	until hmp "$1" "info status" | grep -q "status: $2"; do
 		n=$((n + 1))
 		if [ $n -gt 300 ] || ! qemu_running "$1"; then
-			show_failure
+			diagnose
 			die "$3"
 		fi
 		sleep 0.2
@@ -198,10 +198,6 @@ check_console() {
 		grep -E -B3 -A12 "$splat" $W/$1.console | head -n 30
 		die "kernel splat on L2's console ($1)"
 	fi
-}
-
-show_failure() {
-	diagnose
 }
 
 # exit_report NAME: how QEMU NAME, no longer running, ended.  -no-reboot: a
@@ -234,7 +230,7 @@ l2_died_early() {
 # reset or hung, it is not a page lost by dirty tracking but a TCG flake (a
 # normal L2 boot took 14-24 s here); a QEMU that failed is not.
 l2_early_failure() {
-	show_failure
+	diagnose
 	qemu_running "$1" &&
 		die "tcg-flake: L2 hung in QEMU '$1': not as far as $2 after ${early}s"
 	exit_report "$1"
@@ -256,42 +252,11 @@ diagnose() {
 			head -n 8 $t/stack 2>/dev/null
 		done
 	done
-	kvm_stats_delta
+	kvm-stats-delta $W | sed 's/^kvm/--- kvm/'
 	for f in $W/*.console $W/*.stderr $W/*.ctl.log $W/info; do
 		[ -s "$f" ] || continue
 		echo "--- $f"
 		tail -n 8 "$f" | tr -d '\r'
-	done
-}
-
-# The KVM stats (debugfs) of every VM, i.e. of every QEMU, that change within
-# about two seconds, as harness/init prints them at a timeout: what a stuck
-# vCPU keeps doing.  Only single numbers (mmu_rmaps_stat, a table, takes
-# mmu_lock: skipped).
-kvm_stats() {
-	for f in "$1"/*; do
-		[ -f "$f" ] && [ "${f##*/}" != mmu_rmaps_stat ] || continue
-		v=$(cat "$f" 2>/dev/null)
-		case "$v" in ''|*[!0-9]*) continue ;; esac
-		echo "${f##*/} $v"
-	done
-}
-kvm_stats_delta() {
-	for d in /sys/kernel/debug/kvm/*-*; do
-		[ -d "$d" ] || continue
-		vm=${d##*/}
-		for f in $W/*.pid; do
-			[ "$(cat "$f" 2>/dev/null)" = "${vm%-*}" ] && vm="$vm (QEMU '$(basename "$f" .pid)')"
-		done
-		t1=$(up)
-		kvm_stats "$d" > $W/stats1
-		sleep 2
-		t2=$(up)
-		kvm_stats "$d" > $W/stats2
-		echo "--- kvm stats of VM $vm that changed in $(awk "BEGIN { printf \"%.1f\", $t2 - $t1 }")s (before -> after):"
-		[ -d "$d" ] || { echo "    (the VM is gone)"; continue; }
-		awk 'NR == FNR { a[$1] = $2; next }
-		     $2 != a[$1] { printf "    %s %s -> %s\n", $1, a[$1], $2 }' $W/stats1 $W/stats2
 	done
 }
 
@@ -304,8 +269,9 @@ early=120
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in e2e.limit=*) limit=${arg#*=} ;; esac
 done
+# Nothing of an earlier case: its logs would be taken for this one's.
+rm -rf $W
 mkdir -p $W
-rm -f $W/*.pid
 if [ "${1:-}" != info ]; then
 	(
 		sleep "$limit"
@@ -459,8 +425,10 @@ migrate)
 	hmp dst cont > /dev/null
 	wait_status dst running "destination did not start running"
 	echo verify 1<>$W/dst.ctl.in
-	if ! wait_for $W/dst.ctl.log 'e2e-l2: result' 300 dst; then
-		show_failure $W/dst.stderr $W/dst.console $W/dst.ctl.log
+	# L2's verification took 5.5-24.2 s here; a hung L2 must be seen before the
+	# watchdog ends the whole case, which would hide why.
+	if ! wait_for $W/dst.ctl.log 'e2e-l2: result' $early dst; then
+		diagnose
 		if ! qemu_running dst; then
 			exit_report dst
 			# With memory equal to the source's at the stop, the
