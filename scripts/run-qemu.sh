@@ -9,6 +9,7 @@
 #   run-qemu.sh BZIMAGE INITRD MODE LIST OUTDIR [debug]
 # MODE: default (TDP MMU), tdp_mmu0 (kvm.tdp_mmu=0), shadow (kvm_amd.npt=0)
 # Prints "MODE: N passed, N failed, N skipped"; exits non-zero on any failure.
+# KVMTEST_QEMU: the QEMU to run (default: qemu-system-x86_64 from PATH).
 set -uo pipefail
 
 kernel=${1:?usage: run-qemu.sh BZIMAGE INITRD MODE LIST OUTDIR [debug]}
@@ -37,14 +38,15 @@ mem=${QEMU_MEM:-4G}
 smp=${QEMU_SMP:-2}
 limit=${QEMU_TIMEOUT:-3600}
 accel=${QEMU_ACCEL:-tcg,thread=multi}
+qemu=${KVMTEST_QEMU:-qemu-system-x86_64}
 
-echo "run-qemu: $list in mode $tag (timeout ${limit}s)"
+echo "run-qemu: $list in mode $tag (timeout ${limit}s, $("$qemu" --version | head -n 1))"
 start=$(date +%s)
 # Show progress while QEMU runs.
 : > "$results"
 tail -n +1 -F "$results" 2>/dev/null | grep --line-buffered -E '^(not )?ok |^# run ' &
 tailer=$!
-timeout --foreground -k 10 "$limit" qemu-system-x86_64 \
+timeout --foreground -k 10 "$limit" "$qemu" \
 	-accel "$accel" -cpu max -smp "$smp" -m "$mem" \
 	-display none -vga none -monitor none -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" -append "$append" \
