@@ -12,6 +12,7 @@
 # apt configuration is left untouched.  The mirror is the Debian mirror the
 # system already uses (DEBIAN_MIRROR overrides it).
 set -euo pipefail
+. "$(dirname "$0")/apt-private.sh"
 
 BASE_VERSION=6.12.107
 DEB_VERSION=6.12.107-1
@@ -47,38 +48,18 @@ if [ -n "${BASE_TARBALL:-}" ]; then
 	exit 0
 fi
 
-# Find the Debian mirror the system is configured with (deb822 or one-line
-# format), unless told.
-mirror=${DEBIAN_MIRROR:-}
-if [ -z "$mirror" ]; then
-	mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-		 awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }')
-fi
-if [ -z "$mirror" ]; then
-	mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-		 awk '$1 ~ /^deb(-src)?$/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\/.*\/debian\/?$/) { print $i; exit } }')
-fi
-if [ -z "$mirror" ]; then
+mirror=$(debian_mirror) || {
 	echo "fetch-base: no Debian mirror found in /etc/apt; set DEBIAN_MIRROR" >&2
 	exit 1
-fi
+}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/src"
+mkdir -p "$work/src"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 signed=
 [ -f "$keyring" ] && signed="[signed-by=$keyring] "
-echo "deb-src ${signed}${mirror} ${DEB_SUITE} main" > "$work/sources.list"
-
-apt_opts=(
-	-o "Dir::Etc::sourcelist=$work/sources.list"
-	-o "Dir::Etc::sourceparts=-"
-	-o "Dir::State::lists=$work/lists"
-	-o "Dir::Cache=$work/cache"
-	-o "APT::Get::List-Cleanup=0"
-	-o "Debug::NoLocking=1"
-)
+apt_private "$work/apt" "deb-src ${signed}${mirror} ${DEB_SUITE} main"
 echo "fetch-base: downloading linux $DEB_VERSION source from $DEB_SUITE"
 apt-get -q "${apt_opts[@]}" update
 (cd "$work/src" && apt-get -q "${apt_opts[@]}" source --download-only "linux=$DEB_VERSION")

@@ -10,13 +10,13 @@
 # alone, but for the shared libraries QEMU links, installed from the release.
 # Prints the wrapper's path and QEMU's version; exits non-zero on failure.
 set -euo pipefail
+. "$(dirname "$0")/apt-private.sh"
 
 dir=${1:?usage: fetch-qemu.sh DIR}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 . /etc/os-release
 suite=${QEMU_SUITE:-$VERSION_CODENAME-backports}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 pkgs="qemu-system-x86 qemu-system-common qemu-system-data"
 
 if [ -x "$dir/qemu" ] && "$dir/qemu" --version > /dev/null 2>&1; then
@@ -24,12 +24,10 @@ if [ -x "$dir/qemu" ] && "$dir/qemu" --version > /dev/null 2>&1; then
 	exit 0
 fi
 
+mirror=$(debian_mirror) || mirror=http://deb.debian.org/debian
 rm -rf "$dir/apt" "$dir/deb" "$dir/root"
-mkdir -p "$dir/apt/lists/partial" "$dir/deb" "$dir/root"
-echo "deb $mirror $suite main" > "$dir/apt/sources.list"
-apt_opts=(-o "Dir::Etc::SourceList=$dir/apt/sources.list"
-	  -o "Dir::Etc::SourceParts=-" -o "Dir::State::Lists=$dir/apt/lists"
-	  -o "APT::Sandbox::User=root" -o "Debug::NoLocking=1")
+mkdir -p "$dir/deb" "$dir/root"
+apt_private "$dir/apt" "deb $mirror $suite main"
 apt-get "${apt_opts[@]}" -q update > "$dir/apt/update.log"
 cd "$dir/deb"
 for p in $pkgs; do

@@ -28,8 +28,8 @@ mkdir -p "$tmp"
 echo "mktree: unpacking $(basename "$tarball")"
 tar -C "$tmp" --strip-components=1 -xf "$tarball"
 git -C "$tmp" init -q -b master
-git -C "$tmp" config user.name "KVM MMU series"
-git -C "$tmp" config user.email "kvm-mmu-series@invalid"
+git -C "$tmp" config user.name "KVM MMU Series"
+git -C "$tmp" config user.email "kvm-mmu-series@example.org"
 git -C "$tmp" config core.abbrev 12
 git -C "$tmp" add -A -f .
 git -C "$tmp" commit -q -m "Linux 6.12.107"
