@@ -1,8 +1,9 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0
 #
 # Sourced by the fetch scripts: apt-get with a private sources list and
 # private state and cache directories, so that the system's apt configuration
-# and package lists are left untouched.
+# and package lists are left untouched.  Bash only (local, arrays).
 #
 #   debian_mirror             prints the Debian mirror the system is configured
 #                             with (deb822 or one-line format), or DEBIAN_MIRROR

@@ -9,6 +9,8 @@
 # package list (DIR/apt), so the system's apt sources and packages are left
 # alone, but for the shared libraries QEMU links, installed from the release.
 # Prints the wrapper's path and QEMU's version; exits non-zero on failure.
+# Runs as root (apt-get; the wrapper's unshare -m and mount --bind); DIR must
+# not contain spaces or quotes (it is written into the wrapper unquoted).
 set -euo pipefail
 . "$(dirname "$0")/apt-private.sh"
 
@@ -40,13 +42,15 @@ done
 # The shared libraries it links, from the release (their versions are met
 # there); installed only if one is missing.
 bin=$dir/root/usr/bin/qemu-system-x86_64
-if ldd "$bin" | grep -q 'not found'; then
+ldd "$bin" > "$dir/ldd.txt" || true
+if grep -q 'not found' "$dir/ldd.txt"; then
 	libs=$(dpkg-deb -f qemu-system-x86_*.deb Depends | tr ',' '\n' |
 	       sed 's/(.*)//; s/|.*//; s/ //g' | grep -v '^qemu-\|^seabios$\|^ipxe')
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $libs
 fi
-if ldd "$bin" | grep 'not found'; then
+ldd "$bin" > "$dir/ldd.txt" || true
+if grep 'not found' "$dir/ldd.txt"; then
 	echo "fetch-qemu: libraries missing for $bin" >&2
 	exit 1
 fi
