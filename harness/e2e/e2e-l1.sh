@@ -64,7 +64,9 @@ up() { cut -d' ' -f1 /proc/uptime; }
 since() { awk "BEGIN { printf \"%.1f\", $(up) - $1 }"; }
 say() { echo "e2e: $*"; }
 die() {
-	echo "e2e-l1: $*"
+	# On a line of its own even after a log without a final newline:
+	# harness/init looks for "^e2e-l1: tcg-flake: ".
+	printf '\ne2e-l1: %s\n' "$*"
 	cleanup
 	exit 1
 }
