@@ -279,9 +279,17 @@ done
 # Nothing of an earlier case: its logs would be taken for this one's.
 rm -rf $W
 mkdir -p $W
+# The watchdog is told by $W/watchdog.done that the case ended, and waited
+# for, not killed: killing it during its report left the report's commands
+# writing into the next case's output (as harness/init's did).
 if [ "${1:-}" != info ]; then
 	(
-		sleep "$limit"
+		end=$(($(cut -d. -f1 /proc/uptime) + limit + 1))
+		while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
+			[ -e $W/watchdog.done ] && exit 0
+			sleep 1
+		done
+		[ -e $W/watchdog.done ] && exit 0
 		echo "e2e-l1: watchdog: the case still runs after ${limit}s"
 		diagnose
 		for f in $W/*.pid; do
@@ -290,7 +298,7 @@ if [ "${1:-}" != info ]; then
 	) &
 	watchdog=$!
 fi
-trap 'cleanup; [ -n "${watchdog:-}" ] && kill $watchdog 2>/dev/null' EXIT
+trap 'cleanup; [ -n "${watchdog:-}" ] && : > $W/watchdog.done && wait $watchdog' EXIT
 
 case "${1:-}" in
 info)
