@@ -10,6 +10,11 @@
  * and for the dirty-logging phase the pages reported dirty (which must equal
  * the pages written, or the program fails).
  *
+ * -f touches only the first part of the memory, and -P has the VMM map all of
+ * it with KVM_PRE_FAULT_MEMORY (6.10+) before the guest runs, timed and
+ * counted apart: the comparison a user makes between prefetch on faults and
+ * pre-faulting everything up front.
+ *
  * It runs unchanged on the base kernel and on the series kernel; whatever the
  * running kernel does not support (a stat, a capability) is reported as "-"
  * or "unsupported" rather than guessed.
@@ -35,7 +40,7 @@
 #define TEST_GVA	(1ULL << 32)
 
 /* Guest parameters, written by the host before each run. */
-static uint64_t g_npages;
+static uint64_t g_npages;	/* the pages touched */
 static uint64_t g_stride;	/* 1: sequential; else odd, co-prime to npages */
 static uint64_t g_write;
 static uint64_t g_sum;
@@ -119,13 +124,17 @@ static void snap(struct stats *vcpu, struct stats *vm, struct snapshot *s)
 	clock_gettime(CLOCK_MONOTONIC, &s->ts);
 }
 
+static double ms_between(struct snapshot *a, struct snapshot *b)
+{
+	return (b->ts.tv_sec - a->ts.tv_sec) * 1000.0 +
+	       (b->ts.tv_nsec - a->ts.tv_nsec) / 1e6;
+}
+
 static void print_delta(const char *phase, struct snapshot *a, struct snapshot *b)
 {
-	double secs = (b->ts.tv_sec - a->ts.tv_sec) +
-		      (b->ts.tv_nsec - a->ts.tv_nsec) / 1e9;
 	int i;
 
-	printf(" %s_ms=%.1f", phase, secs * 1000);
+	printf(" %s_ms=%.1f", phase, ms_between(a, b));
 	for (i = 0; i < NR_VCPU_STATS + NR_VM_STATS; i++) {
 		const char *name = i < NR_VCPU_STATS ? vcpu_stats[i] :
 				   vm_stats[i - NR_VCPU_STATS];
@@ -166,10 +175,32 @@ static uint64_t pick_stride(uint64_t npages)
 	}
 }
 
+/*
+ * Map all of [gpa, gpa + size) with KVM_PRE_FAULT_MEMORY; returns false if
+ * the kernel or the MMU (shadow paging) does not support it.
+ */
+static bool pre_fault_all(struct kvm_vcpu *vcpu, uint64_t gpa, uint64_t size)
+{
+	struct kvm_pre_fault_memory range = { .gpa = gpa, .size = size };
+	int r;
+
+	if (!kvm_has_cap(KVM_CAP_PRE_FAULT_MEMORY))
+		return false;
+	while (range.size) {
+		r = __vcpu_ioctl(vcpu, KVM_PRE_FAULT_MEMORY, &range);
+		TEST_ASSERT(r >= 0 || errno == EINTR || errno == EAGAIN,
+			    "KVM_PRE_FAULT_MEMORY failed, errno %d, %llu bytes left",
+			    errno, range.size);
+	}
+	return true;
+}
+
 static void usage(const char *name)
 {
-	printf("usage: %s [-m MiB] [-p] [-a] [-r] [-w] [-n prefetch] [-d] [-t tag]\n"
+	printf("usage: %s [-m MiB] [-f percent] [-P] [-p] [-a] [-r] [-w] [-n prefetch] [-d] [-t tag]\n"
 	       " -m: test memory size in MiB (default 64)\n"
+	       " -f: the guest touches only this percentage of the pages, the first ones\n"
+	       " -P: map all of the memory with KVM_PRE_FAULT_MEMORY before the guest runs\n"
 	       " -p: populate the memory from the host before the guest touches it\n"
 	       " -a: set the Accessed bit in the guest's PTEs of the memory, as for\n"
 	       "     memory the guest used before (shadow paging prefetches only\n"
@@ -184,21 +215,23 @@ static void usage(const char *name)
 
 int main(int argc, char *argv[])
 {
-	uint64_t mib = 64, npages, i, *hva, dirty;
+	uint64_t mib = 64, percent = 100, npages, ntouch, i, *hva, dirty;
 	bool populate = false, scattered = false, dirtylog = false, write = false;
-	bool accessed = false;
+	bool accessed = false, prefault = false;
 	long prefetch = -1;
 	const char *tag = "run";
-	struct snapshot s0, s1, s2, s3;
+	struct snapshot s0, s1, s2, s3, sp;
 	struct stats vcpu_st, vm_st;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	unsigned long *bitmap;
 	int opt, r;
 
-	while ((opt = getopt(argc, argv, "m:parwn:dt:h")) != -1) {
+	while ((opt = getopt(argc, argv, "m:f:Pparwn:dt:h")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoull(optarg, NULL, 0); break;
+		case 'f': percent = strtoull(optarg, NULL, 0); break;
+		case 'P': prefault = true; break;
 		case 'p': populate = true; break;
 		case 'a': accessed = true; break;
 		case 'r': scattered = true; break;
@@ -210,6 +243,10 @@ int main(int argc, char *argv[])
 		}
 	}
 	npages = mib << 20 >> PAGE_SHIFT;
+	TEST_ASSERT(percent >= 1 && percent <= 100, "-f takes 1 to 100");
+	ntouch = npages * percent / 100;
+	TEST_ASSERT(!(ntouch < npages && (scattered || dirtylog)),
+		    "-f goes with neither -r nor -d");
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, TEST_SLOT,
@@ -221,8 +258,8 @@ int main(int argc, char *argv[])
 		for (i = 0; i < npages; i++)
 			*vm_get_page_table_entry(vm, TEST_GVA + i * PAGE_SIZE) |= PTE_ACCESSED_MASK;
 
-	printf("bench: tag=%s mib=%lu pages=%lu populate=%d accessed=%d order=%s access=%s",
-	       tag, mib, npages, populate, accessed,
+	printf("bench: tag=%s mib=%lu pages=%lu touched=%lu populate=%d accessed=%d order=%s access=%s",
+	       tag, mib, npages, ntouch, populate, accessed,
 	       scattered ? "scattered" : "sequential", write ? "write" : "read");
 
 	if (prefetch >= 0) {
@@ -242,7 +279,7 @@ int main(int argc, char *argv[])
 		for (i = 0; i < npages; i++)
 			hva[i * PAGE_SIZE / 8] = i + 1;
 
-	g_npages = npages;
+	g_npages = ntouch;
 	g_stride = scattered ? pick_stride(npages) : 1;
 	g_write = write;
 	sync_global_to_guest(vm, g_npages);
@@ -252,19 +289,33 @@ int main(int argc, char *argv[])
 	stats_open(&vcpu_st, vcpu_get_stats_fd(vcpu));
 	stats_open(&vm_st, vm_get_stats_fd(vm));
 
-	snap(&vcpu_st, &vm_st, &s0);
+	if (prefault) {
+		snap(&vcpu_st, &vm_st, &sp);
+		if (!pre_fault_all(vcpu, TEST_GPA, npages * PAGE_SIZE)) {
+			printf(" prefault=unsupported\n");
+			kvm_vm_free(vm);
+			return KSFT_SKIP;
+		}
+		snap(&vcpu_st, &vm_st, &s0);
+		printf(" prefault=all");
+		print_delta("prefault", &sp, &s0);
+	} else {
+		snap(&vcpu_st, &vm_st, &s0);
+	}
 	run_guest(vcpu);
 	snap(&vcpu_st, &vm_st, &s1);
 	print_delta("touch", &s0, &s1);
+	/* What the VMM and the guest spent until every touched page was read. */
+	printf(" total_ms=%.1f", ms_between(prefault ? &sp : &s0, &s1));
 
 	/* Every value read must be what the host (or nobody) wrote. */
 	if (!write) {
-		uint64_t want = populate ? npages * (npages + 1) / 2 : 0;
+		uint64_t want = populate ? ntouch * (ntouch + 1) / 2 : 0;
 
 		sync_global_from_guest(vm, g_sum);
 		TEST_ASSERT(g_sum == want, "guest read sum %lu, expected %lu", g_sum, want);
 	} else {
-		for (i = 0; i < npages; i++)
+		for (i = 0; i < ntouch; i++)
 			TEST_ASSERT(hva[i * PAGE_SIZE / 8] == i + 1,
 				    "page %lu holds %lu after the guest wrote %lu",
 				    i, hva[i * PAGE_SIZE / 8], i + 1);

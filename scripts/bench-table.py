@@ -53,16 +53,18 @@ def main():
             b, s = base.get(tag, []), series.get(tag, [])
             first = (s or b)[0]
             desc = ' '.join('%s=%s' % (k, first[k]) for k in
-                            ('pages', 'populate', 'accessed', 'order', 'access', 'prefetch',
-                             'vm_ring', 'vm_ring_bytes', 'passes') if k in first)
-            for k in ('prefetch', 'vm_ring'):
+                            ('pages', 'touched', 'populate', 'accessed', 'order', 'access',
+                             'prefetch', 'prefault', 'vm_ring', 'vm_ring_bytes', 'passes')
+                            if k in first)
+            for k in ('prefetch', 'prefault', 'vm_ring'):
                 if b and b[0].get(k) != first.get(k):
                     desc += '; base: %s=%s' % (k, b[0].get(k))
             print('\n== %s, mode %s (%s; base n=%d, series n=%d)' % (tag, mode, desc, len(b), len(s)))
             print('%-24s %12s %12s %8s' % ('metric', 'base', 'series', 'ratio'))
             keys = []
             for kv in s + b:
-                keys += [k for k in kv if k.startswith(('touch_', 'dirty_')) and k not in keys]
+                keys += [k for k in kv if k.startswith(('prefault_', 'touch_', 'total_', 'dirty_'))
+                         and k not in keys]
             for k in keys:
                 mb, ms = median(b, k), median(s, k)
                 if mb is None and ms is None:
