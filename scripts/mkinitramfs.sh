@@ -26,6 +26,7 @@ done
 cp "$here/harness/init" "$root/init"
 chmod +x "$root/init"
 cp "$here/harness/kvm-stats-delta" "$root/bin/kvm-stats-delta"
+cp "$here/harness/kvm-watchdog" "$root/bin/kvm-watchdog"
 cp "$here/harness/trace-run" "$root/bin/trace-run"
 cp "$lists"/*.list "$root/tests/"
 # Every executable the KVM selftests build, flattened (x86_64/foo -> foo).

@@ -247,24 +247,11 @@ l2_early_failure() {
 }
 
 # The state of every QEMU and FIFO reader this case started: their threads'
-# kernel stacks, and the ends of the logs.
+# kernel stacks, their VMs' changing KVM stats, and the ends of the logs
+# (harness/kvm-watchdog's report, also what its watchdog prints).
+logs='*.console *.stderr *.ctl.log info'
 diagnose() {
-	for f in $W/*.pid; do
-		[ -f "$f" ] || continue
-		p=$(cat "$f")
-		[ -d /proc/$p ] || continue
-		echo "--- $f: $(tr '\0' ' ' < /proc/$p/cmdline | cut -c1-60)"
-		for t in /proc/$p/task/*; do
-			echo "task ${t##*/} $(grep State $t/status) wchan=$(cat $t/wchan 2>/dev/null)"
-			head -n 8 $t/stack 2>/dev/null
-		done
-	done
-	kvm-stats-delta $W | sed 's/^kvm/--- kvm/'
-	for f in $W/*.console $W/*.stderr $W/*.ctl.log $W/info; do
-		[ -s "$f" ] || continue
-		echo "--- $f"
-		tail -n 8 "$f" | tr -d '\r'
-	done
+	kvm-watchdog report -d $W -l "$logs"
 }
 
 # Watchdog: after E2E_LIMIT seconds (e2e.limit=, under the list's timeout),
@@ -279,23 +266,11 @@ done
 # Nothing of an earlier case: its logs would be taken for this one's.
 rm -rf $W
 mkdir -p $W
-# The watchdog is told by $W/watchdog.done that the case ended, and waited
-# for, not killed: killing it during its report left the report's commands
-# writing into the next case's output (as harness/init's did).
+# harness/kvm-watchdog, told by $W/watchdog.done that the case ended, and
+# waited for, not killed: a report once begun is finished first.
 if [ "${1:-}" != info ]; then
-	(
-		end=$(($(cut -d. -f1 /proc/uptime) + limit + 1))
-		while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
-			[ -e $W/watchdog.done ] && exit 0
-			sleep 1
-		done
-		[ -e $W/watchdog.done ] && exit 0
-		echo "e2e-l1: watchdog: the case still runs after ${limit}s"
-		diagnose
-		for f in $W/*.pid; do
-			kill -9 "$(cat "$f")" 2>/dev/null
-		done
-	) &
+	kvm-watchdog wait $limit $W/watchdog.done -d $W -l "$logs" \
+		-h "e2e-l1: watchdog: the case still runs after ${limit}s" &
 	watchdog=$!
 fi
 trap 'cleanup; [ -n "${watchdog:-}" ] && : > $W/watchdog.done && wait $watchdog' EXIT
