@@ -21,7 +21,8 @@ summary=$results/summary.txt
 rc=0
 run() {
 	local line
-	"$here/run-qemu.sh" "$@" | tee "$results/last.log"
+	# Timed as a step of make test (STEPS, scripts/steps.sh): "LIST MODE".
+	"$here/steps.sh" run "$4 $3${6:+-debug}" "$here/run-qemu.sh" "$@" | tee "$results/last.log"
 	[ "${PIPESTATUS[0]}" = 0 ] || rc=1
 	line=$(tail -n 1 "$results/last.log")
 	echo "$4 $line" >> "$summary"
