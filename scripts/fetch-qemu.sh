@@ -4,7 +4,7 @@
 # fetch-qemu.sh DIR: put Debian's backported QEMU (bookworm-backports: 10.0)
 # in DIR without installing it, beside the release's own QEMU (7.2), and
 # write DIR/qemu, which runs it.  Used as the outer QEMU of the end-to-end
-# runs (KVMTEST_QEMU=DIR/qemu scripts/e2e.sh ...); see README, "End to end".
+# runs (KVMTEST_QEMU=DIR/qemu scripts/e2e.sh ...); see docs/testbed.md.
 # The packages come from Debian's archive through apt-get with a private
 # package list (DIR/apt), so the system's apt sources and packages are left
 # alone, but for the shared libraries QEMU links, installed from the release.

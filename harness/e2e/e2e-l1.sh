@@ -69,7 +69,7 @@ die() {
 	printf '\ne2e-l1: %s\n' "$*"
 	# Last, so that it is in the part of the output the KTAP keeps:
 	# .ci/run fails on it even though it does not fail on other e2e
-	# failures (README, "End to end").
+	# failures (docs/testbed.md).
 	[ "${same:-}" = 0 ] &&
 		echo "e2e-l1: lost-pages: the destination's memory differed from the source's at the stop"
 	cleanup
@@ -223,7 +223,7 @@ exit_report() {
 # L2's kernel crashed on the source (while booting, or on the source QEMU
 # before the migration completed), where its memory is the real one, so a
 # page lost by dirty tracking cannot be the cause: under TCG this happens now
-# and then, also on the base kernel (README, "Known TCG flakes").  Say so in
+# and then, also on the base kernel (docs/testbed.md).  Say so in
 # the words harness/init looks for, so that it runs the case again; so do a
 # reset on the source, and a crash or reset on the destination once its
 # memory was shown equal to the source's.  Anything else fails at once.
