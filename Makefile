@@ -63,7 +63,7 @@ help:
 	@echo "make tree          create build/linux: the base plus patches/ (git am)"
 	@echo "make export        write build/linux's commits back to patches/"
 	@echo "make export-check  fail if build/linux holds work patches/ does not"
-	@echo "make deps          install the Debian packages that are missing (the four above do it first)"
+	@echo "make deps          install the Debian packages that are missing (demo, test, bench, e2e run it first)"
 	@echo "make steps         the timed steps of the last make test"
 
 # The Debian packages the builds and the test bed need, only those missing
