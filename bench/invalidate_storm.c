@@ -12,12 +12,14 @@
  * Every value the guest reads is checked against the host's published
  * generation of the page.
  *
- * Prints one "bench:" line: the vCPUs' fault phase time (the rounds' time,
- * with the host's rewrite of A between rounds excluded), pf_taken, pf_fixed,
- * retries = pf_taken - pf_fixed - pf_spurious - pf_emulate (every fault that
- * returned to the guest unresolved, on any kernel), and where the running
- * kernel has them the series' pf_invalidate_retry, pf_invalidate_retry_nohist
- * and mmu_invalidate_overflows ("-" otherwise).
+ * Prints one "bench:" line, each metric prefixed with "storm_": the vCPUs'
+ * passes over A and A2, their time (fault_ms: the rounds' time, the host's
+ * rewrite of A between rounds excluded; or the overlapping storm's -s
+ * seconds), pf_taken, pf_fixed, retries = pf_taken - pf_fixed - pf_spurious -
+ * pf_emulate (every fault that returned to the guest unresolved, on any
+ * kernel), and where the running kernel has them the series'
+ * pf_invalidate_retry, pf_invalidate_retry_nohist and
+ * mmu_invalidate_overflows ("-" otherwise).
  *
  *   invalidate_storm [-v VCPUS] [-m none|disjoint|overlap] [-r ROUNDS] [-s SECONDS] [-t TAG]
  */
@@ -370,13 +372,13 @@ static void run_phase(const char *tag, void *(*storms[])(void *), int nr_storms,
 	for (i = 0; i < nr_vcpus; i++)
 		total += passes[i];
 
-	printf("bench: tag=%s vcpus=%d rounds=%d passes=%lu fault_ms=%.1f retries=%lu",
+	printf("bench: tag=%s vcpus=%d rounds=%d storm_passes=%lu storm_fault_ms=%.1f storm_retries=%lu",
 	       tag, nr_vcpus, rounds, total, fault_ms, d[0] - d[1] - d[2] - d[3]);
 	for (i = 0; i < NR_STATS; i++) {
 		if (before.have[i] && after.have[i])
-			printf(" %s=%lu", names[i], d[i]);
+			printf(" storm_%s=%lu", names[i], d[i]);
 		else
-			printf(" %s=-", names[i]);
+			printf(" storm_%s=-", names[i]);
 	}
 	printf("\n");
 }

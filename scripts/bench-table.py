@@ -54,7 +54,8 @@ def main():
             first = (s or b)[0]
             desc = ' '.join('%s=%s' % (k, first[k]) for k in
                             ('pages', 'touched', 'populate', 'accessed', 'order', 'access',
-                             'prefetch', 'prefault', 'vm_ring', 'vm_ring_bytes', 'passes')
+                             'prefetch', 'prefault', 'vm_ring', 'vm_ring_bytes', 'passes',
+                             'vcpus', 'rounds')
                             if k in first)
             for k in ('prefetch', 'prefault', 'vm_ring'):
                 if b and b[0].get(k) != first.get(k):
@@ -63,7 +64,8 @@ def main():
             print('%-24s %12s %12s %8s' % ('metric', 'base', 'series', 'ratio'))
             keys = []
             for kv in s + b:
-                keys += [k for k in kv if k.startswith(('prefault_', 'touch_', 'total_', 'dirty_'))
+                keys += [k for k in kv if k.startswith(('prefault_', 'touch_', 'total_', 'dirty_',
+                                                     'storm_'))
                          and k not in keys]
             for k in keys:
                 mb, ms = median(b, k), median(s, k)
