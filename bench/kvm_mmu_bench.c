@@ -10,6 +10,11 @@
  * and for the dirty-logging phase the pages reported dirty (which must equal
  * the pages written, or the program fails).
  *
+ * -S touches only every n-th page, and -D then write-protects the memory from
+ * the host, which makes KVM zap its mappings, and counts the pages whose
+ * struct page is marked dirty (PG_dirty, /proc/kpageflags) before and after:
+ * KVM marks a page dirty when it zaps a writable mapping with the Dirty bit.
+ *
  * -f touches only the first part of the memory, and -P has the VMM map all of
  * it with KVM_PRE_FAULT_MEMORY (6.10+) before the guest runs, timed and
  * counted apart: the comparison a user makes between prefetch on faults and
@@ -19,9 +24,11 @@
  * running kernel does not support (a stat, a capability) is reported as "-"
  * or "unsupported" rather than guessed.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +50,7 @@
 static uint64_t g_npages;	/* the pages touched */
 static uint64_t g_stride;	/* 1: sequential; else odd, co-prime to npages */
 static uint64_t g_write;
+static uint64_t g_spread = 1;	/* touch every g_spread-th page */
 static uint64_t g_sum;
 
 static void guest_code(void)
@@ -51,7 +59,7 @@ static void guest_code(void)
 		uint64_t i, idx = 0, sum = 0;
 
 		for (i = 0; i < g_npages; i++) {
-			volatile uint64_t *p = (uint64_t *)(TEST_GVA + idx * PAGE_SIZE);
+			volatile uint64_t *p = (uint64_t *)(TEST_GVA + idx * g_spread * PAGE_SIZE);
 
 			if (g_write)
 				*p = idx + 1;
@@ -195,11 +203,42 @@ static bool pre_fault_all(struct kvm_vcpu *vcpu, uint64_t gpa, uint64_t size)
 	return true;
 }
 
+#define PM_PRESENT	BIT_ULL(63)
+#define PM_PFN_MASK	(BIT_ULL(55) - 1)
+#define KPF_DIRTY	4
+
+/*
+ * The number of pages of [hva, hva + npages pages) whose struct page has
+ * PG_dirty, from /proc/self/pagemap and /proc/kpageflags (root only).
+ */
+static uint64_t count_dirty_pages(void *hva, uint64_t npages)
+{
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+	int kf = open("/proc/kpageflags", O_RDONLY);
+	uint64_t i, ent, flags, n = 0;
+
+	TEST_ASSERT(pm >= 0 && kf >= 0, "open /proc/self/pagemap, /proc/kpageflags");
+	for (i = 0; i < npages; i++) {
+		TEST_ASSERT(pread(pm, &ent, 8, ((uintptr_t)hva / PAGE_SIZE + i) * 8) == 8,
+			    "read pagemap");
+		if (!(ent & PM_PRESENT))
+			continue;
+		TEST_ASSERT(ent & PM_PFN_MASK, "pagemap hides the PFNs (not root?)");
+		TEST_ASSERT(pread(kf, &flags, 8, (ent & PM_PFN_MASK) * 8) == 8,
+			    "read kpageflags");
+		n += !!(flags & BIT_ULL(KPF_DIRTY));
+	}
+	close(pm);
+	close(kf);
+	return n;
+}
+
 static void usage(const char *name)
 {
-	printf("usage: %s [-m MiB] [-f percent] [-P] [-p] [-a] [-r] [-w] [-n prefetch] [-d] [-t tag]\n"
+	printf("usage: %s [-m MiB] [-f percent] [-S spread] [-P] [-p] [-a] [-r] [-w] [-n prefetch] [-d] [-D] [-t tag]\n"
 	       " -m: test memory size in MiB (default 64)\n"
 	       " -f: the guest touches only this percentage of the pages, the first ones\n"
+	       " -S: the guest touches only every n-th page\n"
 	       " -P: map all of the memory with KVM_PRE_FAULT_MEMORY before the guest runs\n"
 	       " -p: populate the memory from the host before the guest touches it\n"
 	       " -a: set the Accessed bit in the guest's PTEs of the memory, as for\n"
@@ -209,6 +248,8 @@ static void usage(const char *name)
 	       " -w: the guest writes (default: reads)\n"
 	       " -n: set KVM_CAP_PTE_PREFETCH to this count (0 = KVM's default)\n"
 	       " -d: then enable dirty logging and write every page once more\n"
+	       " -D: then write-protect the memory from the host, which zaps KVM's\n"
+	       "     mappings, and count the pages marked dirty (PG_dirty) before and after\n"
 	       " -t: tag printed with the results\n", name);
 	exit(0);
 }
@@ -217,7 +258,8 @@ int main(int argc, char *argv[])
 {
 	uint64_t mib = 64, percent = 100, npages, ntouch, i, *hva, dirty;
 	bool populate = false, scattered = false, dirtylog = false, write = false;
-	bool accessed = false, prefault = false;
+	bool accessed = false, prefault = false, zapdirty = false;
+	uint64_t spread = 1, want = 0;
 	long prefetch = -1;
 	const char *tag = "run";
 	struct snapshot s0, s1, s2, s3, sp;
@@ -227,10 +269,12 @@ int main(int argc, char *argv[])
 	unsigned long *bitmap;
 	int opt, r;
 
-	while ((opt = getopt(argc, argv, "m:f:Pparwn:dt:h")) != -1) {
+	while ((opt = getopt(argc, argv, "m:f:S:Pparwn:dDt:h")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoull(optarg, NULL, 0); break;
 		case 'f': percent = strtoull(optarg, NULL, 0); break;
+		case 'S': spread = strtoull(optarg, NULL, 0); break;
+		case 'D': zapdirty = true; break;
 		case 'P': prefault = true; break;
 		case 'p': populate = true; break;
 		case 'a': accessed = true; break;
@@ -247,6 +291,10 @@ int main(int argc, char *argv[])
 	ntouch = npages * percent / 100;
 	TEST_ASSERT(!(ntouch < npages && (scattered || dirtylog)),
 		    "-f goes with neither -r nor -d");
+	TEST_ASSERT(spread >= 1 && (spread == 1 || (ntouch == npages && !scattered &&
+						    !dirtylog && !write)),
+		    "-S goes with none of -f, -r, -d, -w");
+	ntouch /= spread;
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, TEST_SLOT,
@@ -260,7 +308,8 @@ int main(int argc, char *argv[])
 
 	printf("bench: tag=%s mib=%lu pages=%lu touched=%lu populate=%d accessed=%d order=%s access=%s",
 	       tag, mib, npages, ntouch, populate, accessed,
-	       scattered ? "scattered" : "sequential", write ? "write" : "read");
+	       scattered ? "scattered" : spread > 1 ? "spread" : "sequential",
+	       write ? "write" : "read");
 
 	if (prefetch >= 0) {
 		if (!kvm_has_cap(KVM_CAP_PTE_PREFETCH)) {
@@ -282,6 +331,8 @@ int main(int argc, char *argv[])
 	g_npages = ntouch;
 	g_stride = scattered ? pick_stride(npages) : 1;
 	g_write = write;
+	g_spread = spread;
+	sync_global_to_guest(vm, g_spread);
 	sync_global_to_guest(vm, g_npages);
 	sync_global_to_guest(vm, g_stride);
 	sync_global_to_guest(vm, g_write);
@@ -310,8 +361,8 @@ int main(int argc, char *argv[])
 
 	/* Every value read must be what the host (or nobody) wrote. */
 	if (!write) {
-		uint64_t want = populate ? ntouch * (ntouch + 1) / 2 : 0;
-
+		for (i = 0; populate && i < ntouch; i++)
+			want += i * spread + 1;
 		sync_global_from_guest(vm, g_sum);
 		TEST_ASSERT(g_sum == want, "guest read sum %lu, expected %lu", g_sum, want);
 	} else {
@@ -319,6 +370,15 @@ int main(int argc, char *argv[])
 			TEST_ASSERT(hva[i * PAGE_SIZE / 8] == i + 1,
 				    "page %lu holds %lu after the guest wrote %lu",
 				    i, hva[i * PAGE_SIZE / 8], i + 1);
+	}
+
+	if (zapdirty) {
+		dirty = count_dirty_pages(hva, npages);
+		TEST_ASSERT(!mprotect(hva, npages * PAGE_SIZE, PROT_READ), "mprotect");
+		printf(" dirty_pg_before_zap=%lu dirty_pg_after_zap=%lu", dirty,
+		       count_dirty_pages(hva, npages));
+		TEST_ASSERT(!mprotect(hva, npages * PAGE_SIZE, PROT_READ | PROT_WRITE),
+			    "mprotect");
 	}
 
 	if (dirtylog) {
