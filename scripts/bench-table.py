@@ -55,9 +55,9 @@ def main():
             desc = ' '.join('%s=%s' % (k, first[k]) for k in
                             ('pages', 'touched', 'populate', 'accessed', 'order', 'access',
                              'prefetch', 'prefault', 'vm_ring', 'vm_ring_bytes', 'passes',
-                             'vcpus', 'rounds')
+                             'vcpus', 'rounds', 'guest_mib', 'source')
                             if k in first)
-            for k in ('prefetch', 'prefault', 'vm_ring'):
+            for k in ('prefetch', 'prefault', 'vm_ring', 'source'):
                 if b and b[0].get(k) != first.get(k):
                     desc += '; base: %s=%s' % (k, b[0].get(k))
             print('\n== %s, mode %s (%s; base n=%d, series n=%d)' % (tag, mode, desc, len(b), len(s)))
@@ -65,7 +65,7 @@ def main():
             keys = []
             for kv in s + b:
                 keys += [k for k in kv if k.startswith(('prefault_', 'touch_', 'total_', 'dirty_',
-                                                     'storm_'))
+                                                     'storm_', 'meta_'))
                          and k not in keys]
             for k in keys:
                 mb, ms = median(b, k), median(s, k)
