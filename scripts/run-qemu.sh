@@ -64,11 +64,13 @@ failed=$(grep -c '^not ok ' "$results" | tr -d ' ')
 pass=$((pass - skipped))
 # Known TCG flakes run again (harness/init, "tcgflake"): counted, not hidden.
 retried=$(grep -c '^# tcg-flake ' "$results" | tr -d ' ')
+# The test that was running when the guest stopped: the last one started.
+running=$(sed -n 's/^# run \([^:]*\):.*/\1/p' "$results" | tail -n 1)
 if [ $qrc -ne 0 ]; then
-	echo "run-qemu: QEMU exited with $qrc (124 = timed out after ${limit}s)"
+	echo "run-qemu: QEMU exited with $qrc (124 = timed out after ${limit}s), last test started: ${running:-none}"
 	failed=$((failed + 1))
 elif ! grep -q '^# kvmtest-done' "$results"; then
-	echo "run-qemu: the test init did not finish (kernel crash?)"
+	echo "run-qemu: the test init did not finish (kernel crash?), last test started: ${running:-none}"
 	failed=$((failed + 1))
 fi
 
