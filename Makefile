@@ -107,7 +107,7 @@ kernel: | $(TREE)/.git
 	$(TIMED) kernel scripts/build-kernel.sh $(TREE) $(OUT)/series configs/test.config
 
 kernel-debug: | $(TREE)/.git
-	$(TIMED) "kernel-debug$(STEP_TAG)" scripts/build-kernel.sh $(TREE) $(OUT)/series-debug configs/test.config configs/debug.config
+	$(TIMED) "kernel-debug$(if $(STEP_TAG), $(STEP_TAG))" scripts/build-kernel.sh $(TREE) $(OUT)/series-debug configs/test.config configs/debug.config
 
 kernel-base: | $(BASETREE)/Makefile
 	scripts/build-kernel.sh $(BASETREE) $(BASE_OUT) configs/test.config
@@ -127,7 +127,7 @@ check: | $(TREE)/.git $(BASETREE)/Makefile
 # Every patch of the series builds on its own (BISECT_RANGE: the commits to
 # check, default base..HEAD; see scripts/bisect-check.sh).
 bisect-check: | $(TREE)/.git
-	$(TIMED) "bisect check$(STEP_TAG)" scripts/bisect-check.sh $(TREE) $(BUILD)/bisect $(BISECT_RANGE)
+	$(TIMED) "bisect check$(if $(STEP_TAG), $(STEP_TAG))" scripts/bisect-check.sh $(TREE) $(BUILD)/bisect $(BISECT_RANGE)
 
 # The test command: everything, on a fresh machine too.  The end-to-end
 # cases are not part of it: L1 crashes now and then under TCG, which no
@@ -141,8 +141,8 @@ bisect-check: | $(TREE)/.git
 test: steps-reset deps check kernel initramfs
 	$(MAKE) --no-print-directory test-only BESIDE=1
 
-BESIDE_FIRST := $(if $(BESIDE),$(MAKE) --no-print-directory kernel-debug STEP_TAG=' (beside)')
-BESIDE_THEN := $(if $(BESIDE),$(MAKE) --no-print-directory bisect-check STEP_TAG=' (beside)')
+BESIDE_FIRST := $(if $(BESIDE),$(MAKE) --no-print-directory kernel-debug STEP_TAG='(beside)')
+BESIDE_THEN := $(if $(BESIDE),$(MAKE) --no-print-directory bisect-check STEP_TAG='(beside)')
 export BESIDE_FIRST BESIDE_THEN
 
 # A new table for each make test, unless .ci/run keeps adding to it.
