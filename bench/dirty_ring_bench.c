@@ -14,6 +14,17 @@
  *     dirty bitmap, as a migration's last pass does, and counts the written
  *     pages that none of them recorded: the pages lost.
  *
+ * -s: an event channel storm, as a Xen guest taking interrupts gets.  The
+ *     vCPU spins in the guest, which it leaves only when KVM makes it; the
+ *     host sends N event channels (-p, default 5000) to it, clearing the
+ *     pending bits before each as the guest's handler would, and collects
+ *     the dirty log every H sends (-H, default 500), as a migration's
+ *     passes do.  With dirty rings, and the VM ring where the kernel has
+ *     it; with -B, no rings but the memslot's dirty bitmap, collected with
+ *     KVM_GET_DIRTY_LOG.  Counts the entries (or bits) collected, the
+ *     vCPU's exits with KVM_EXIT_DIRTY_RING_FULL (each followed by a
+ *     collection, as a VMM does) and the time spent collecting.
+ *
  * -w: per-vCPU ring throughput.  The guest writes every page of a
  *     dirty-logged memslot, P times; the host harvests and resets the vCPU
  *     ring at every KVM_EXIT_DIRTY_RING_FULL and after every pass.
@@ -21,6 +32,7 @@
  * Prints one "bench:" line of key=value pairs; runs unchanged on both kernels.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,19 +275,178 @@ static void bench_vcpu_ring(uint64_t npages, int passes, const char *tag)
 	kvm_vm_free(vm);
 }
 
+static uint64_t storm_stop, storm_spinning;
+
+static void storm_guest_code(void)
+{
+	for (;;) {
+		WRITE_ONCE(storm_spinning, 1);
+		while (!READ_ONCE(storm_stop))
+			cpu_relax();
+		GUEST_SYNC(0);
+	}
+}
+
+struct storm {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct kvm_dirty_gfn *vm_ring;
+	uint32_t vm_ring_entries;
+	uint32_t vcpu_fetch, vm_fetch;
+	bool bitmap;
+	unsigned long *bmap;
+	pthread_mutex_t lock;
+	uint64_t vcpu_entries, vm_entries, bits, collections, collect_ns;
+	uint64_t full_exits;
+};
+
+/* Collect the dirty log once, as a VMM's pass does. */
+static void storm_collect(struct storm *s)
+{
+	uint64_t t0 = now_ns();
+
+	pthread_mutex_lock(&s->lock);
+	if (s->bitmap) {
+		kvm_vm_get_dirty_log(s->vm, TEST_SLOT, s->bmap);
+		s->bits += test_bit(0, s->bmap) + test_bit(1, s->bmap);
+	} else {
+		s->vcpu_entries += harvest(vcpu_map_dirty_ring(s->vcpu),
+					   VCPU_RING_ENTRIES, &s->vcpu_fetch,
+					   NULL, 0);
+		if (s->vm_ring)
+			s->vm_entries += harvest(s->vm_ring, s->vm_ring_entries,
+						 &s->vm_fetch, NULL, 0);
+		kvm_vm_reset_dirty_ring(s->vm);
+	}
+	s->collections++;
+	s->collect_ns += now_ns() - t0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void *storm_vcpu_thread(void *arg)
+{
+	struct storm *s = arg;
+	struct ucall uc;
+
+	for (;;) {
+		vcpu_run(s->vcpu);
+		if (s->vcpu->run->exit_reason == KVM_EXIT_DIRTY_RING_FULL) {
+			s->full_exits++;
+			storm_collect(s);
+			continue;
+		}
+		TEST_ASSERT_EQ(get_ucall(s->vcpu, &uc), UCALL_SYNC);
+		return NULL;
+	}
+}
+
+static void bench_storm(uint64_t sends, uint64_t every, bool bitmap,
+			uint32_t vm_ring_bytes, const char *tag)
+{
+	struct kvm_xen_hvm_config hvmc = {
+		.flags = KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL,
+		.msr = 0x40000200,
+	};
+	struct kvm_xen_vcpu_attr vi = {
+		.type = KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO,
+		.u.gpa = TEST_GPA + PAGE_SIZE,
+	};
+	struct kvm_irq_routing_xen_evtchn e = {
+		.port = EVTCHN_PORT,
+		.priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL,
+	};
+	struct storm s = { .bitmap = bitmap };
+	const char *vm_ring_state = "off";
+	uint64_t soft_full = 0, overflows = 0, i, t0, storm_ns;
+	pthread_t thread;
+	uint8_t *hva;
+
+	TEST_REQUIRE(kvm_check_cap(KVM_CAP_XEN_HVM) & KVM_XEN_HVM_CONFIG_EVTCHN_SEND);
+	pthread_mutex_init(&s.lock, NULL);
+	if (bitmap) {
+		s.vm = __vm_create(VM_SHAPE_DEFAULT, 1, 2);
+		s.bmap = bitmap_zalloc(2);
+		vm_ring_bytes = 0;
+	} else {
+		s.vm = create_vm(2);
+	}
+	if (!bitmap && !kvm_check_cap(KVM_CAP_DIRTY_LOG_RING_VM)) {
+		vm_ring_state = "unsupported";
+	} else if (vm_ring_bytes) {
+		vm_enable_cap(s.vm, KVM_CAP_DIRTY_LOG_RING_VM, vm_ring_bytes);
+		s.vm_ring = mmap(NULL, vm_ring_bytes, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, s.vm->fd,
+				 KVM_DIRTY_LOG_PAGE_OFFSET * getpagesize());
+		TEST_ASSERT(s.vm_ring != MAP_FAILED, "mmap of the VM ring");
+		s.vm_ring_entries = vm_ring_bytes / sizeof(*s.vm_ring);
+		vm_ring_state = "on";
+	}
+	s.vcpu = vm_vcpu_add(s.vm, 0, storm_guest_code);
+	vm_userspace_mem_region_add(s.vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
+				    TEST_SLOT, 2, KVM_MEM_LOG_DIRTY_PAGES);
+	hva = addr_gpa2hva(s.vm, TEST_GPA);
+	e.vcpu = s.vcpu->id;
+	vm_ioctl(s.vm, KVM_XEN_HVM_CONFIG, &hvmc);
+	set_shinfo(s.vm, TEST_GPA >> 12);
+	vcpu_ioctl(s.vcpu, KVM_XEN_VCPU_SET_ATTR, &vi);
+	storm_collect(&s);
+	s.vcpu_entries = s.vm_entries = s.bits = s.collections = 0;
+	s.collect_ns = 0;
+
+	pthread_create(&thread, NULL, storm_vcpu_thread, &s);
+	/* Storm while the vCPU runs the guest. */
+	while (!READ_ONCE(*(uint64_t *)addr_gva2hva(s.vm, (vm_vaddr_t)&storm_spinning)))
+		usleep(1000);
+	t0 = now_ns();
+	for (i = 0; i < sends; i++) {
+		/* What the guest's event channel handler clears. */
+		hva[0x800] = 0;
+		memset(hva + PAGE_SIZE, 0, 16);
+		vm_ioctl(s.vm, KVM_XEN_HVM_EVTCHN_SEND, &e);
+		if ((i + 1) % every == 0)
+			storm_collect(&s);
+	}
+	storm_ns = now_ns() - t0;
+	*(uint64_t *)addr_gva2hva(s.vm, (vm_vaddr_t)&storm_stop) = 1;
+	pthread_join(thread, NULL);
+	storm_collect(&s);
+
+	if (s.vm_ring) {
+		soft_full = vm_get_stat(s.vm, "dirty_ring_vm_soft_full");
+		overflows = vm_get_stat(s.vm, "dirty_ring_vm_overflows");
+	}
+	printf("bench: tag=%s log=%s vm_ring=%s sends=%lu every=%lu "
+	       "dirty_vcpu_ring_entries=%lu dirty_vm_ring_entries=%lu dirty_bitmap_bits=%lu "
+	       "dirty_ring_full_exits=%lu vm_ring_soft_full=%lu vm_ring_overflows=%lu "
+	       "collections=%lu collect_us=%lu storm_ms=%lu\n",
+	       tag, bitmap ? "bitmap" : "rings", vm_ring_state, sends, every,
+	       s.vcpu_entries, s.vm_entries, s.bits, s.full_exits, soft_full,
+	       overflows, s.collections, s.collect_ns / 1000,
+	       storm_ns / 1000000);
+	kvm_vm_free(s.vm);
+}
+
 int main(int argc, char *argv[])
 {
 	uint32_t vm_ring_bytes = 4096;
 	const char *tag = "dirty_ring";
-	uint64_t mib = 4, pages = 0;
+	uint64_t mib = 4, pages = 0, every = 500;
 	int opt, passes = 3;
+	bool bitmap = false;
 	char mode = 0;
 
-	while ((opt = getopt(argc, argv, "xwnb:p:m:P:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "xswnBb:p:m:P:H:t:")) != -1) {
 		switch (opt) {
 		case 'x':
+		case 's':
 		case 'w':
 			mode = opt;
+			break;
+		case 'B':
+			bitmap = true;
+			break;
+		case 'H':
+			every = strtoull(optarg, NULL, 0);
 			break;
 		case 'n':
 			vm_ring_bytes = 0;
@@ -296,7 +467,7 @@ int main(int argc, char *argv[])
 			tag = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: %s -x [-n] [-b BYTES] [-p PAGES] | -w [-m MIB] [-P PASSES] [-t TAG]\n",
+			fprintf(stderr, "usage: %s -x [-n] [-b BYTES] [-p PAGES] | -s [-B] [-n] [-b BYTES] [-p SENDS] [-H EVERY] | -w [-m MIB] [-P PASSES] [-t TAG]\n",
 				argv[0]);
 			exit(KSFT_FAIL);
 		}
@@ -305,9 +476,12 @@ int main(int argc, char *argv[])
 
 	if (mode == 'x')
 		bench_xen(pages ? pages : 1024, vm_ring_bytes, tag);
+	else if (mode == 's')
+		bench_storm(pages ? pages : 5000, every ? every : 1, bitmap,
+			    vm_ring_bytes, tag);
 	else if (mode == 'w')
 		bench_vcpu_ring(mib << 8, passes, tag);
 	else
-		TEST_FAIL("-x or -w");
+		TEST_FAIL("-x, -s or -w");
 	return 0;
 }
