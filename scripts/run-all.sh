@@ -57,24 +57,25 @@ rm -rf "$beside"
 mkdir -p "$beside"
 if [ -n "${BESIDE_FIRST:-}${BESIDE_THEN:-}" ]; then
 	[ -n "$debug_modes" ] || BESIDE_FIRST=
-	nice -n 19 bash -c '
+	# In a process group of its own, which an interrupted run kills.
+	setsid nice -n 19 bash -c '
 		{ [ -z "$1" ] || bash -c "$1"; }; echo $? > "$3/first.rc"
 		{ [ -z "$2" ] || bash -c "$2"; }; echo $? > "$3/then.rc"' \
 		beside "${BESIDE_FIRST:-}" "${BESIDE_THEN:-}" "$beside" > "$beside.log" 2>&1 < /dev/null &
 	bpid=$!
+	trap 'kill -- -"$bpid" 2>/dev/null' EXIT
+	trap 'exit 130' INT TERM
 	echo "run-all: beside the runs (nice 19): ${BESIDE_FIRST:-}${BESIDE_FIRST:+, then }${BESIDE_THEN:-}"
 fi
-# Wait for the file $1 (an exit code) that the background job writes, and
-# time the wait as a step.
+# Wait for the file $1 (an exit code) that the background job writes, timed
+# as the step $2; return that exit code.
 wait_beside() {
-	local t0=$(date +%s) code
 	[ -n "${bpid:-}" ] || return 0
-	while [ ! -e "$1" ] && kill -0 "$bpid" 2>/dev/null; do
-		sleep 5
-	done
-	code=$(cat "$1" 2>/dev/null || echo 1)
-	[ -z "${STEPS:-}" ] || printf '%s\t%s\t%s\n' "$2" $(( $(date +%s) - t0 )) "$code" >> "$STEPS"
-	return "$code"
+	"$here/steps.sh" run "$2" bash -c '
+		while [ ! -e "$1" ] && kill -0 "$2" 2>/dev/null; do
+			sleep 5
+		done
+		exit "$(cat "$1" 2>/dev/null || echo 1)"' wait_beside "$1" "$bpid"
 }
 for list in $lists; do
 	for m in $modes; do
