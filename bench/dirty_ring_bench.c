@@ -23,7 +23,9 @@
  *     it; with -B, no rings but the memslot's dirty bitmap, collected with
  *     KVM_GET_DIRTY_LOG.  Counts the entries (or bits) collected, the
  *     vCPU's exits with KVM_EXIT_DIRTY_RING_FULL (each followed by a
- *     collection, as a VMM does) and the time spent collecting.
+ *     collection, as a VMM does) and the time spent collecting.  With -v N,
+ *     the sends go round-robin to N vCPUs, each with a vcpu_info page of
+ *     its own (only vCPU 0 runs).
  *
  * -w: per-vCPU ring throughput.  The guest writes every page of a
  *     dirty-logged memslot, P times; the host harvests and resets the vCPU
@@ -107,12 +109,17 @@ static uint64_t harvest(struct kvm_dirty_gfn *ring, uint32_t entries,
 	return n;
 }
 
-static struct kvm_vm *create_vm(uint64_t npages)
+static struct kvm_vm *create_vm_vcpus(int nr_vcpus, uint64_t npages)
 {
-	struct kvm_vm *vm = __vm_create(VM_SHAPE_DEFAULT, 1, npages);
+	struct kvm_vm *vm = __vm_create(VM_SHAPE_DEFAULT, nr_vcpus, npages);
 
 	vm_enable_dirty_ring(vm, VCPU_RING_ENTRIES * sizeof(struct kvm_dirty_gfn));
 	return vm;
+}
+
+static struct kvm_vm *create_vm(uint64_t npages)
+{
+	return create_vm_vcpus(1, npages);
 }
 
 static void add_vcpu_and_slot(struct kvm_vm *vm, struct kvm_vcpu **vcpu,
@@ -287,9 +294,12 @@ static void storm_guest_code(void)
 	}
 }
 
+#define STORM_MAX_VCPUS	64
+
 struct storm {
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
+	int nr_pages;
 	struct kvm_dirty_gfn *vm_ring;
 	uint32_t vm_ring_entries;
 	uint32_t vcpu_fetch, vm_fetch;
@@ -300,15 +310,27 @@ struct storm {
 	uint64_t full_exits;
 };
 
-/* Collect the dirty log once, as a VMM's pass does. */
+static void storm_get_dirty_log(struct storm *s)
+{
+	int i;
+
+	kvm_vm_get_dirty_log(s->vm, TEST_SLOT, s->bmap);
+	for (i = 0; i < s->nr_pages; i++)
+		s->bits += test_bit(i, s->bmap);
+}
+
+/*
+ * Collect the dirty log once, as a VMM's pass does; with rings, also the
+ * bitmap when an overflow entry came, as api.rst asks.
+ */
 static void storm_collect(struct storm *s)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = now_ns(), overflowed;
 
 	pthread_mutex_lock(&s->lock);
+	overflowed = overflow_entries;
 	if (s->bitmap) {
-		kvm_vm_get_dirty_log(s->vm, TEST_SLOT, s->bmap);
-		s->bits += test_bit(0, s->bmap) + test_bit(1, s->bmap);
+		storm_get_dirty_log(s);
 	} else {
 		s->vcpu_entries += harvest(vcpu_map_dirty_ring(s->vcpu),
 					   VCPU_RING_ENTRIES, &s->vcpu_fetch,
@@ -317,6 +339,8 @@ static void storm_collect(struct storm *s)
 			s->vm_entries += harvest(s->vm_ring, s->vm_ring_entries,
 						 &s->vm_fetch, NULL, 0);
 		kvm_vm_reset_dirty_ring(s->vm);
+		if (overflow_entries != overflowed)
+			storm_get_dirty_log(s);
 	}
 	s->collections++;
 	s->collect_ns += now_ns() - t0;
@@ -340,8 +364,8 @@ static void *storm_vcpu_thread(void *arg)
 	}
 }
 
-static void bench_storm(uint64_t sends, uint64_t every, bool bitmap,
-			uint32_t vm_ring_bytes, const char *tag)
+static void bench_storm(uint64_t sends, uint64_t every, int nr_vcpus,
+			bool bitmap, uint32_t vm_ring_bytes, const char *tag)
 {
 	struct kvm_xen_hvm_config hvmc = {
 		.flags = KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL,
@@ -349,26 +373,28 @@ static void bench_storm(uint64_t sends, uint64_t every, bool bitmap,
 	};
 	struct kvm_xen_vcpu_attr vi = {
 		.type = KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO,
-		.u.gpa = TEST_GPA + PAGE_SIZE,
 	};
 	struct kvm_irq_routing_xen_evtchn e = {
 		.port = EVTCHN_PORT,
 		.priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL,
 	};
-	struct storm s = { .bitmap = bitmap };
+	struct storm s = { .bitmap = bitmap, .nr_pages = 1 + nr_vcpus };
+	struct kvm_vcpu *vcpus[STORM_MAX_VCPUS];
 	const char *vm_ring_state = "off";
 	uint64_t soft_full = 0, overflows = 0, i, t0, storm_ns;
 	pthread_t thread;
 	uint8_t *hva;
 
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_XEN_HVM) & KVM_XEN_HVM_CONFIG_EVTCHN_SEND);
+	TEST_ASSERT(nr_vcpus > 0 && nr_vcpus <= STORM_MAX_VCPUS,
+		    "1 to %d vCPUs", STORM_MAX_VCPUS);
 	pthread_mutex_init(&s.lock, NULL);
+	s.bmap = bitmap_zalloc(s.nr_pages);
 	if (bitmap) {
-		s.vm = __vm_create(VM_SHAPE_DEFAULT, 1, 2);
-		s.bmap = bitmap_zalloc(2);
+		s.vm = __vm_create(VM_SHAPE_DEFAULT, nr_vcpus, s.nr_pages);
 		vm_ring_bytes = 0;
 	} else {
-		s.vm = create_vm(2);
+		s.vm = create_vm_vcpus(nr_vcpus, s.nr_pages);
 	}
 	if (!bitmap && !kvm_check_cap(KVM_CAP_DIRTY_LOG_RING_VM)) {
 		vm_ring_state = "unsupported";
@@ -381,14 +407,19 @@ static void bench_storm(uint64_t sends, uint64_t every, bool bitmap,
 		s.vm_ring_entries = vm_ring_bytes / sizeof(*s.vm_ring);
 		vm_ring_state = "on";
 	}
-	s.vcpu = vm_vcpu_add(s.vm, 0, storm_guest_code);
+	/* vCPU 0 runs the guest; each vCPU's vcpu_info has a page of its own. */
+	for (i = 0; i < nr_vcpus; i++)
+		vcpus[i] = vm_vcpu_add(s.vm, i, storm_guest_code);
+	s.vcpu = vcpus[0];
 	vm_userspace_mem_region_add(s.vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
-				    TEST_SLOT, 2, KVM_MEM_LOG_DIRTY_PAGES);
+				    TEST_SLOT, s.nr_pages, KVM_MEM_LOG_DIRTY_PAGES);
 	hva = addr_gpa2hva(s.vm, TEST_GPA);
-	e.vcpu = s.vcpu->id;
 	vm_ioctl(s.vm, KVM_XEN_HVM_CONFIG, &hvmc);
 	set_shinfo(s.vm, TEST_GPA >> 12);
-	vcpu_ioctl(s.vcpu, KVM_XEN_VCPU_SET_ATTR, &vi);
+	for (i = 0; i < nr_vcpus; i++) {
+		vi.u.gpa = TEST_GPA + (1 + i) * PAGE_SIZE;
+		vcpu_ioctl(vcpus[i], KVM_XEN_VCPU_SET_ATTR, &vi);
+	}
 	storm_collect(&s);
 	s.vcpu_entries = s.vm_entries = s.bits = s.collections = 0;
 	s.collect_ns = 0;
@@ -399,9 +430,12 @@ static void bench_storm(uint64_t sends, uint64_t every, bool bitmap,
 		usleep(1000);
 	t0 = now_ns();
 	for (i = 0; i < sends; i++) {
+		uint64_t v = i % nr_vcpus;
+
 		/* What the guest's event channel handler clears. */
 		hva[0x800] = 0;
-		memset(hva + PAGE_SIZE, 0, 16);
+		memset(hva + (1 + v) * PAGE_SIZE, 0, 16);
+		e.vcpu = vcpus[v]->id;
 		vm_ioctl(s.vm, KVM_XEN_HVM_EVTCHN_SEND, &e);
 		if ((i + 1) % every == 0)
 			storm_collect(&s);
@@ -415,11 +449,11 @@ static void bench_storm(uint64_t sends, uint64_t every, bool bitmap,
 		soft_full = vm_get_stat(s.vm, "dirty_ring_vm_soft_full");
 		overflows = vm_get_stat(s.vm, "dirty_ring_vm_overflows");
 	}
-	printf("bench: tag=%s log=%s vm_ring=%s sends=%lu every=%lu "
+	printf("bench: tag=%s log=%s vm_ring=%s vcpus=%d sends=%lu every=%lu "
 	       "dirty_vcpu_ring_entries=%lu dirty_vm_ring_entries=%lu dirty_bitmap_bits=%lu "
 	       "dirty_ring_full_exits=%lu vm_ring_soft_full=%lu vm_ring_overflows=%lu "
 	       "collections=%lu collect_us=%lu storm_ms=%lu\n",
-	       tag, bitmap ? "bitmap" : "rings", vm_ring_state, sends, every,
+	       tag, bitmap ? "bitmap" : "rings", vm_ring_state, nr_vcpus, sends, every,
 	       s.vcpu_entries, s.vm_entries, s.bits, s.full_exits, soft_full,
 	       overflows, s.collections, s.collect_ns / 1000,
 	       storm_ns / 1000000);
@@ -431,11 +465,11 @@ int main(int argc, char *argv[])
 	uint32_t vm_ring_bytes = 4096;
 	const char *tag = "dirty_ring";
 	uint64_t mib = 4, pages = 0, every = 500;
-	int opt, passes = 3;
+	int opt, passes = 3, nr_vcpus = 1;
 	bool bitmap = false;
 	char mode = 0;
 
-	while ((opt = getopt(argc, argv, "xswnBb:p:m:P:H:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "xswnBb:p:m:P:H:v:t:")) != -1) {
 		switch (opt) {
 		case 'x':
 		case 's':
@@ -447,6 +481,9 @@ int main(int argc, char *argv[])
 			break;
 		case 'H':
 			every = strtoull(optarg, NULL, 0);
+			break;
+		case 'v':
+			nr_vcpus = atoi(optarg);
 			break;
 		case 'n':
 			vm_ring_bytes = 0;
@@ -467,7 +504,7 @@ int main(int argc, char *argv[])
 			tag = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: %s -x [-n] [-b BYTES] [-p PAGES] | -s [-B] [-n] [-b BYTES] [-p SENDS] [-H EVERY] | -w [-m MIB] [-P PASSES] [-t TAG]\n",
+			fprintf(stderr, "usage: %s -x [-n] [-b BYTES] [-p PAGES] | -s [-B] [-n] [-b BYTES] [-p SENDS] [-H EVERY] [-v VCPUS] | -w [-m MIB] [-P PASSES] [-t TAG]\n",
 				argv[0]);
 			exit(KSFT_FAIL);
 		}
@@ -477,8 +514,8 @@ int main(int argc, char *argv[])
 	if (mode == 'x')
 		bench_xen(pages ? pages : 1024, vm_ring_bytes, tag);
 	else if (mode == 's')
-		bench_storm(pages ? pages : 5000, every ? every : 1, bitmap,
-			    vm_ring_bytes, tag);
+		bench_storm(pages ? pages : 5000, every ? every : 1, nr_vcpus,
+			    bitmap, vm_ring_bytes, tag);
 	else if (mode == 'w')
 		bench_vcpu_ring(mib << 8, passes, tag);
 	else
